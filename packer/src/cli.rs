@@ -1,0 +1,63 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use wpack_stub::{DirMapping, EnvVar};
+
+const EXAMPLES: &str = "\
+Examples:
+  wpack hello.wasm                      writes ./hello
+  wpack app.wasm -o dist/app            chooses the output path
+  wpack wc.wasm --dir .                 the program may read and write the working directory
+  wpack tool.wasm --dir /srv/data::/data --env LANG --env MODE=fast
+
+Run the result like any program: ./hello arg1 arg2. Its arguments all go to the
+wasm program; wpack's options are fixed at pack time.";
+
+/// Turn a WebAssembly program (a WASI command) into one native executable.
+///
+/// The output needs no WebAssembly runtime, compiler or linker on the machine
+/// that runs it: the module is compiled ahead of time and appended to a small
+/// runtime stub carried inside wpack.
+#[derive(Debug, Parser)]
+#[command(name = "wpack", version, after_help = EXAMPLES)]
+pub struct Cli {
+    /// The module to pack: a .wasm that imports only WASI preview 1
+    /// (`wasi_snapshot_preview1`) and exports `_start`.
+    #[arg(value_name = "INPUT.wasm")]
+    pub input: PathBuf,
+
+    /// Where to write the executable. Default: the input's name without its
+    /// extension, in the current directory. An existing file is replaced
+    /// atomically.
+    #[arg(short, long, value_name = "OUTPUT")]
+    pub output: Option<PathBuf>,
+
+    /// Let the program use a host directory, as HOST or HOST::GUEST
+    /// (the program sees it as GUEST; without ::GUEST, under the name HOST).
+    /// A relative HOST is resolved against the working directory when the
+    /// program runs. The program can read and write everything under it and
+    /// nothing outside any --dir. Repeatable.
+    #[arg(long = "dir", value_name = "HOST[::GUEST]", value_parser = DirMapping::parse)]
+    pub dirs: Vec<DirMapping>,
+
+    /// Set an environment variable for the program: NAME=VALUE fixes the value
+    /// now; NAME copies it from the environment the program runs in (if set).
+    /// Repeatable.
+    #[arg(long = "env", value_name = "NAME[=VALUE]", value_parser = EnvVar::parse)]
+    pub env: Vec<EnvVar>,
+
+    /// Pass the whole environment of the running process to the program
+    /// (--env values win). Without it the program sees only --env variables.
+    #[arg(long)]
+    pub inherit_env: bool,
+
+    /// Use this stub executable instead of the one built into wpack.
+    #[arg(long, value_name = "PATH")]
+    pub stub: Option<PathBuf>,
+
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+}

@@ -1,0 +1,130 @@
+//! Checking a module and compiling it ahead of time with Cranelift.
+
+use thiserror::Error;
+use wasmtime::wasmparser::{Encoding, ExternalKind, Parser, Payload};
+use wasmtime::{Config, Engine, OptLevel};
+use wpack_stub::engine;
+
+/// The only import module a packed program can be given.
+pub const WASI_MODULE: &str = "wasi_snapshot_preview1";
+
+/// What is wrong with a module, phrased to follow its file name.
+#[derive(Debug, Error)]
+pub enum ModuleError {
+    #[error("is empty; expected a WebAssembly module (.wasm)")]
+    Empty,
+    #[error("is not a WebAssembly module (it does not start with the `\\0asm` header)")]
+    NotWasm,
+    #[error(
+        "is a WebAssembly component; wpack packs core modules for WASI preview 1 \
+         (for example Rust's wasm32-wasip1 target); components are not supported yet"
+    )]
+    Component,
+    #[error("is not valid WebAssembly: {0}")]
+    Invalid(String),
+    #[error(
+        "imports {list}, which a packed program cannot be given: only \
+         `{WASI_MODULE}` imports are supported (build for wasm32-wasip1 without \
+         extra host functions)"
+    )]
+    ForeignImports { list: String },
+    #[error(
+        "exports no `_start` function: it is a library (reactor) module, not a \
+         command; build it as a program with a `main`"
+    )]
+    NoStart,
+}
+
+/// Checks that `wasm` is a WASI command module wpack can pack, without
+/// compiling it: the format, the imports and the `_start` export.
+pub fn check_module(wasm: &[u8]) -> Result<(), ModuleError> {
+    if wasm.is_empty() {
+        return Err(ModuleError::Empty);
+    }
+    if !wasm.starts_with(b"\0asm") {
+        return Err(ModuleError::NotWasm);
+    }
+    let invalid = |e: wasmtime::wasmparser::BinaryReaderError| ModuleError::Invalid(e.to_string());
+    let mut foreign = Vec::new();
+    let mut has_start = false;
+    for payload in Parser::new(0).parse_all(wasm) {
+        match payload.map_err(invalid)? {
+            Payload::Version {
+                encoding: Encoding::Component,
+                ..
+            } => return Err(ModuleError::Component),
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    let import = import.map_err(invalid)?;
+                    if import.module != WASI_MODULE {
+                        foreign.push(format!("`{}::{}`", import.module, import.name));
+                    }
+                }
+            }
+            Payload::ExportSection(reader) => {
+                for export in reader {
+                    let export = export.map_err(invalid)?;
+                    has_start |= export.name == "_start" && export.kind == ExternalKind::Func;
+                }
+            }
+            _ => {}
+        }
+    }
+    if !foreign.is_empty() {
+        return Err(ModuleError::ForeignImports {
+            list: foreign.join(", "),
+        });
+    }
+    if !has_start {
+        return Err(ModuleError::NoStart);
+    }
+    Ok(())
+}
+
+/// Compiles `wasm` for `target` with the settings the stub loads with.
+///
+/// Giving the target explicitly, even when it is the host, makes Cranelift
+/// compile for the architecture's baseline instead of this machine's CPU, so
+/// the output runs on any CPU of that architecture.
+pub fn precompile(wasm: &[u8], target: &str) -> Result<Vec<u8>, ModuleError> {
+    let mut config = Config::new();
+    engine::configure(&mut config);
+    config
+        .target(target)
+        .map_err(|e| ModuleError::Invalid(format!("unsupported target {target}: {e}")))?;
+    config.cranelift_opt_level(OptLevel::Speed);
+    config.parallel_compilation(true);
+    let engine = Engine::new(&config)
+        .map_err(|e| ModuleError::Invalid(format!("cannot configure the compiler: {e:#}")))?;
+    engine
+        .precompile_module(wasm)
+        .map_err(|e| ModuleError::Invalid(format!("{e:#}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_non_modules() {
+        assert!(matches!(check_module(b""), Err(ModuleError::Empty)));
+        assert!(matches!(check_module(b"hello"), Err(ModuleError::NotWasm)));
+        // Header of a component (layer 1).
+        let component = b"\0asm\x0d\x00\x01\x00";
+        assert!(matches!(
+            check_module(component),
+            Err(ModuleError::Component)
+        ));
+        // Truncated module header.
+        assert!(matches!(
+            check_module(b"\0asm\x01"),
+            Err(ModuleError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn empty_module_has_no_start() {
+        let empty = b"\0asm\x01\x00\x00\x00";
+        assert!(matches!(check_module(empty), Err(ModuleError::NoStart)));
+    }
+}

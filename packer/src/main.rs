@@ -1,0 +1,26 @@
+//! `wpack`: turns a WebAssembly (WASI) program into one native executable.
+//!
+//! The work is split by concern: `cli` (arguments), `compile` (checking and
+//! precompiling the module), `stub_image` (the runtime the output starts as),
+//! `output` (writing the result safely) and `pack` (the steps in order).
+
+mod cli;
+mod compile;
+mod output;
+mod pack;
+mod stub_image;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match pack::pack(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("wpack: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

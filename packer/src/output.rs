@@ -1,0 +1,86 @@
+//! Writing the packed file: never over the input, never half-written.
+
+use std::fs::{self, File, Permissions};
+use std::io::{BufWriter, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+/// The default output path: the input's file stem, in the current directory.
+pub fn default_path(input: &Path) -> Result<PathBuf> {
+    match input.file_stem() {
+        Some(stem) if !stem.is_empty() => Ok(PathBuf::from(stem)),
+        _ => bail!(
+            "cannot derive an output name from {}; pass -o OUTPUT",
+            input.display()
+        ),
+    }
+}
+
+/// Refuses an output path that would replace the input or wpack itself.
+pub fn check_target(output: &Path, input: &Path) -> Result<()> {
+    let Ok(out_meta) = fs::metadata(output) else {
+        return Ok(()); // nothing there yet
+    };
+    if out_meta.is_dir() {
+        bail!(
+            "{} is a directory; pass a file path with -o",
+            output.display()
+        );
+    }
+    let same = |other: &Path| {
+        fs::metadata(other).is_ok_and(|m| m.dev() == out_meta.dev() && m.ino() == out_meta.ino())
+    };
+    if same(input) {
+        bail!(
+            "the output {} is the input file; choose another path with -o",
+            output.display()
+        );
+    }
+    if std::env::current_exe().is_ok_and(|exe| same(&exe)) {
+        bail!(
+            "the output {} is this wpack executable; choose another path with -o",
+            output.display()
+        );
+    }
+    Ok(())
+}
+
+/// Writes `output` through a temporary file in the same directory, then
+/// renames it into place, so readers see either the old file or the complete
+/// new one. The result is executable (mode 0755).
+pub fn write_atomically(
+    output: &Path,
+    write: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
+) -> Result<()> {
+    let dir = match output.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        bail!(
+            "cannot write {}: the directory {} does not exist",
+            output.display(),
+            dir.display()
+        );
+    }
+    let fail = || format!("cannot write {}", output.display());
+    let temp = tempfile::Builder::new()
+        .prefix(".wpack-")
+        .tempfile_in(dir)
+        .with_context(fail)?;
+    let mut writer = BufWriter::with_capacity(1 << 20, temp.as_file());
+    write(&mut writer).with_context(fail)?;
+    writer.flush().with_context(fail)?;
+    drop(writer);
+    temp.as_file()
+        .set_permissions(Permissions::from_mode(0o755))
+        .with_context(fail)?;
+    temp.as_file().sync_all().with_context(fail)?;
+    // On failure the temporary file is removed when `temp` drops.
+    temp.persist(output)
+        .map_err(|e| e.error)
+        .with_context(fail)?;
+    Ok(())
+}

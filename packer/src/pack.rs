@@ -1,0 +1,79 @@
+//! The packing steps, in order.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use wpack_stub::{Manifest, payload};
+
+use crate::cli::Cli;
+use crate::{compile, output, stub_image};
+
+/// Modules above this size get a line saying compilation is under way.
+const ANNOUNCE_COMPILE_ABOVE: usize = 1 << 20;
+
+pub fn pack(cli: &Cli) -> Result<()> {
+    let started = Instant::now();
+    let input = &cli.input;
+    let shown = input.display();
+    if input.is_dir() {
+        anyhow::bail!("{shown} is a directory; give the path of a .wasm file");
+    }
+    let wasm = std::fs::read(input).with_context(|| format!("cannot read {shown}"))?;
+    let output = match &cli.output {
+        Some(path) => path.clone(),
+        None => output::default_path(input)?,
+    };
+    output::check_target(&output, input)?;
+
+    let stub = stub_image::load(cli.stub.as_deref())?;
+    let stub_name = match &cli.stub {
+        Some(path) => format!("the stub {}", path.display()),
+        None => "the built-in stub".to_owned(),
+    };
+    let target = stub_image::target_of(&stub, &stub_name)?;
+
+    compile::check_module(&wasm).with_context(|| shown.to_string())?;
+    if !cli.quiet && wasm.len() > ANNOUNCE_COMPILE_ABOVE {
+        eprintln!(
+            "wpack: compiling {shown} ({}) for {target}...",
+            human(wasm.len())
+        );
+    }
+    let compiled = compile::precompile(&wasm, target).with_context(|| shown.to_string())?;
+
+    let manifest = Manifest {
+        wpack_version: env!("CARGO_PKG_VERSION").to_owned(),
+        target: target.to_owned(),
+        module_name: input
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        dirs: cli.dirs.clone(),
+        env: cli.env.clone(),
+        inherit_env: cli.inherit_env,
+    };
+    output::write_atomically(&output, |out| {
+        payload::write(out, &stub, &compiled, &manifest)
+    })?;
+
+    if !cli.quiet {
+        let size = std::fs::metadata(&output)
+            .map(|m| m.len() as usize)
+            .unwrap_or(0);
+        eprintln!(
+            "wpack: packed {shown} into {} ({}, {target}) in {:.2}s",
+            output.display(),
+            human(size),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+fn human(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / (1 << 10) as f64),
+        b => format!("{b} B"),
+    }
+}

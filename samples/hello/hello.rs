@@ -1,0 +1,4 @@
+//! The smallest useful program: prints one line.
+fn main() {
+    println!("Hello, world!");
+}

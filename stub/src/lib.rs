@@ -1,0 +1,15 @@
+//! The half of wpack that both sides share.
+//!
+//! A packed program is the stub executable with a payload appended: the module
+//! precompiled by wasmtime, a manifest of baked configuration and a trailer
+//! that lets the stub find both. `docs/FORMAT.md` describes the layout in
+//! prose; [`payload`] and [`manifest`] are its only definition in code, and
+//! [`engine`] holds the wasmtime settings the packer compiles with and the stub
+//! loads with, which must agree exactly.
+
+pub mod engine;
+pub mod manifest;
+pub mod payload;
+
+pub use manifest::{DirMapping, EnvVar, Manifest};
+pub use payload::{FORMAT_VERSION, FormatError, PAYLOAD_ALIGN, Packed, TRAILER_LEN};

@@ -1,0 +1,167 @@
+//! The manifest: configuration baked into a packed program at pack time and
+//! applied by the stub at run time (`--dir`, `--env`, `--inherit-env`).
+//!
+//! It is stored with `postcard`, which is compact and already part of
+//! wasmtime's dependency tree. postcard is not self-describing, so any change
+//! to these types is a format change and bumps [`crate::FORMAT_VERSION`].
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Everything the stub needs besides the compiled code.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Version of the wpack that packed the file.
+    pub wpack_version: String,
+    /// Target triple the module was compiled for.
+    pub target: String,
+    /// File name of the packed `.wasm`, for messages.
+    pub module_name: String,
+    /// Host directories made visible to the program, in order.
+    pub dirs: Vec<DirMapping>,
+    /// Environment variables set for the program, in order.
+    pub env: Vec<EnvVar>,
+    /// Pass the whole host environment through (baked `env` entries win).
+    pub inherit_env: bool,
+}
+
+/// `--dir HOST[::GUEST]`: a host directory preopened under a guest name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirMapping {
+    /// Absolute, or relative to the working directory at run time.
+    pub host: String,
+    /// The name the program sees.
+    pub guest: String,
+}
+
+/// `--env NAME=VALUE` (fixed value) or `--env NAME` (taken from the host at run time).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvVar {
+    pub name: String,
+    /// `None`: read `name` from the host environment when the program starts.
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum SpecError {
+    #[error("--dir needs a directory, as HOST or HOST::GUEST")]
+    EmptyDir,
+    #[error("--dir {0:?}: the guest name after `::` is empty; use HOST or HOST::GUEST")]
+    EmptyGuest(String),
+    #[error("--env {0:?}: the variable name is empty; use NAME=VALUE or NAME")]
+    EmptyEnvName(String),
+    #[error("--env {0:?}: a variable name cannot contain `=` or NUL")]
+    BadEnvName(String),
+    #[error("--env {0:?}: a value cannot contain NUL")]
+    BadEnvValue(String),
+}
+
+impl DirMapping {
+    /// Parses `HOST[::GUEST]`; without `::GUEST` the program sees the directory
+    /// under the name it was given on the host, as with `wasmtime run --dir`.
+    pub fn parse(spec: &str) -> Result<Self, SpecError> {
+        let (host, guest) = match spec.split_once("::") {
+            Some((_, "")) => return Err(SpecError::EmptyGuest(spec.to_owned())),
+            Some((host, guest)) => (host, guest),
+            None => (spec, spec),
+        };
+        if host.is_empty() {
+            return Err(SpecError::EmptyDir);
+        }
+        Ok(Self {
+            host: host.to_owned(),
+            guest: guest.to_owned(),
+        })
+    }
+}
+
+impl EnvVar {
+    /// Parses `NAME=VALUE` or `NAME`.
+    pub fn parse(spec: &str) -> Result<Self, SpecError> {
+        let (name, value) = match spec.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (spec, None),
+        };
+        if name.is_empty() {
+            return Err(SpecError::EmptyEnvName(spec.to_owned()));
+        }
+        if name.contains('\0') {
+            return Err(SpecError::BadEnvName(spec.to_owned()));
+        }
+        if value.is_some_and(|v| v.contains('\0')) {
+            return Err(SpecError::BadEnvValue(spec.to_owned()));
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            value: value.map(str::to_owned),
+        })
+    }
+}
+
+impl Manifest {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        postcard::to_stdvec(self).expect("serialising plain data to a Vec cannot fail")
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, postcard::Error> {
+        let (manifest, rest) = postcard::take_from_bytes(bytes)?;
+        if !rest.is_empty() {
+            return Err(postcard::Error::DeserializeBadEncoding);
+        }
+        Ok(manifest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dir_specs() {
+        let d = DirMapping::parse("data").unwrap();
+        assert_eq!((d.host.as_str(), d.guest.as_str()), ("data", "data"));
+        let d = DirMapping::parse("/tmp/x::/sandbox").unwrap();
+        assert_eq!((d.host.as_str(), d.guest.as_str()), ("/tmp/x", "/sandbox"));
+        let d = DirMapping::parse(".::.").unwrap();
+        assert_eq!((d.host.as_str(), d.guest.as_str()), (".", "."));
+        assert_eq!(DirMapping::parse(""), Err(SpecError::EmptyDir));
+        assert_eq!(DirMapping::parse("::x"), Err(SpecError::EmptyDir));
+        assert!(matches!(
+            DirMapping::parse("x::"),
+            Err(SpecError::EmptyGuest(_))
+        ));
+    }
+
+    #[test]
+    fn env_specs() {
+        let e = EnvVar::parse("A=b=c").unwrap();
+        assert_eq!((e.name.as_str(), e.value.as_deref()), ("A", Some("b=c")));
+        let e = EnvVar::parse("HOME").unwrap();
+        assert_eq!((e.name.as_str(), e.value), ("HOME", None));
+        let e = EnvVar::parse("EMPTY=").unwrap();
+        assert_eq!(e.value.as_deref(), Some(""));
+        assert!(matches!(
+            EnvVar::parse("=x"),
+            Err(SpecError::EmptyEnvName(_))
+        ));
+        assert!(matches!(EnvVar::parse(""), Err(SpecError::EmptyEnvName(_))));
+    }
+
+    #[test]
+    fn manifest_round_trip_and_trailing_bytes() {
+        let m = Manifest {
+            wpack_version: "0.1.0".into(),
+            target: "x86_64-unknown-linux-gnu".into(),
+            module_name: "hello.wasm".into(),
+            dirs: vec![DirMapping::parse("a::b").unwrap()],
+            env: vec![EnvVar::parse("X=1").unwrap(), EnvVar::parse("Y").unwrap()],
+            inherit_env: true,
+        };
+        let bytes = m.to_bytes();
+        assert_eq!(Manifest::from_bytes(&bytes).unwrap(), m);
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(Manifest::from_bytes(&longer).is_err());
+        assert!(Manifest::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+    }
+}

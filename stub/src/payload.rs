@@ -1,0 +1,270 @@
+//! The packed file layout: `docs/FORMAT.md` explains it; this is its one
+//! definition in code, used by the packer to write and by the stub to read.
+//!
+//! ```text
+//! 0                 stub executable, unchanged
+//! stub_len          zero padding up to the next multiple of PAYLOAD_ALIGN
+//! payload_offset    payload: the module precompiled by wasmtime (an ELF image)
+//! manifest_offset   manifest (postcard, see `manifest.rs`)
+//! file_len - 64     trailer (64 bytes, little-endian):
+//!                     +0  u64  payload_offset
+//!                     +8  u64  payload_len
+//!                     +16 u64  manifest_offset
+//!                     +24 u64  manifest_len
+//!                     +32 u64  payload_hash  xxh3-64 of the payload
+//!                     +40 u64  meta_hash     xxh3-64 of the manifest, then trailer bytes +0..+40
+//!                     +48 u32  format_version
+//!                     +52 u32  trailer_len (64)
+//!                     +56 [u8; 8] MAGIC
+//! ```
+//!
+//! The last 16 bytes (version, trailer length, magic) keep their place in
+//! every future version, so any reader can tell "not packed" from "packed by a
+//! different version".
+
+use std::io::{self, Read, Write};
+
+use thiserror::Error;
+use xxhash_rust::xxh3::{Xxh3, xxh3_64};
+
+use crate::manifest::Manifest;
+
+/// Bumped on any change to the layout or to the manifest's types.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The last eight bytes of every packed file.
+pub const MAGIC: [u8; 8] = *b"WPACK\0\r\n";
+
+/// Size of the trailer in bytes (this version).
+pub const TRAILER_LEN: usize = 64;
+
+/// Alignment of the payload's offset in the file. The stub maps the file and
+/// makes the payload's code executable in place, so the code must start on a
+/// page boundary of every platform we target (4 KiB on x86_64, up to 64 KiB
+/// on aarch64 kernels).
+pub const PAYLOAD_ALIGN: u64 = 64 * 1024;
+
+/// Why a file could not be read as a packed program.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum FormatError {
+    #[error(
+        "no wpack payload found: the file is not a packed program, or its end was cut off \
+         or removed (for example by `strip`); pack the .wasm again"
+    )]
+    NotPacked,
+    #[error(
+        "the payload uses format version {found}, but this program reads version \
+         {FORMAT_VERSION}; pack it again with this wpack"
+    )]
+    UnsupportedVersion { found: u32 },
+    #[error("the payload trailer or manifest is damaged ({0}); download or pack the file again")]
+    Damaged(&'static str),
+    #[error("the compiled code is damaged (checksum mismatch); download or pack the file again")]
+    PayloadChecksum,
+}
+
+/// The parts of a packed file, borrowed from its bytes.
+#[derive(Debug)]
+pub struct Packed<'a> {
+    /// Length of the stub executable (before padding).
+    pub stub_region: &'a [u8],
+    /// The precompiled module; starts at a multiple of [`PAYLOAD_ALIGN`] in the file.
+    pub payload: &'a [u8],
+    pub payload_offset: u64,
+    pub payload_hash: u64,
+    pub manifest: Manifest,
+}
+
+impl Packed<'_> {
+    /// Checks the payload against the hash recorded at pack time. The stub
+    /// calls this before any of the payload is made executable.
+    pub fn verify_payload(&self) -> Result<(), FormatError> {
+        if xxh3_64(self.payload) == self.payload_hash {
+            Ok(())
+        } else {
+            Err(FormatError::PayloadChecksum)
+        }
+    }
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap())
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
+}
+
+/// Finds and checks the trailer and manifest of `file` (the whole packed file).
+/// The payload hash is not checked here; see [`Packed::verify_payload`].
+pub fn read(file: &[u8]) -> Result<Packed<'_>, FormatError> {
+    if file.len() < 16 || file[file.len() - 8..] != MAGIC {
+        return Err(FormatError::NotPacked);
+    }
+    let version = u32_at(file, file.len() - 16);
+    if version != FORMAT_VERSION {
+        return Err(FormatError::UnsupportedVersion { found: version });
+    }
+    if u32_at(file, file.len() - 12) as usize != TRAILER_LEN || file.len() < TRAILER_LEN {
+        return Err(FormatError::Damaged("bad trailer length"));
+    }
+    let trailer_at = file.len() - TRAILER_LEN;
+    let t = &file[trailer_at..];
+    let payload_offset = u64_at(t, 0);
+    let payload_len = u64_at(t, 8);
+    let manifest_offset = u64_at(t, 16);
+    let manifest_len = u64_at(t, 24);
+    let payload_hash = u64_at(t, 32);
+    let meta_hash = u64_at(t, 40);
+
+    // Every region must sit exactly where the layout puts it; checked with
+    // overflow-free arithmetic because the numbers may be garbage.
+    let manifest_end = manifest_offset.checked_add(manifest_len);
+    if manifest_end != Some(trailer_at as u64) {
+        return Err(FormatError::Damaged("manifest does not end at the trailer"));
+    }
+    if payload_offset.checked_add(payload_len) != Some(manifest_offset) {
+        return Err(FormatError::Damaged("payload does not end at the manifest"));
+    }
+    if !payload_offset.is_multiple_of(PAYLOAD_ALIGN) || payload_offset == 0 || payload_len == 0 {
+        return Err(FormatError::Damaged("payload is not aligned"));
+    }
+    let manifest_bytes = &file[manifest_offset as usize..trailer_at];
+    if meta_hash != hash_meta(manifest_bytes, &t[..40]) {
+        return Err(FormatError::Damaged("checksum mismatch"));
+    }
+    let manifest = Manifest::from_bytes(manifest_bytes)
+        .map_err(|_| FormatError::Damaged("manifest does not decode"))?;
+    Ok(Packed {
+        stub_region: &file[..payload_offset as usize],
+        payload: &file[payload_offset as usize..manifest_offset as usize],
+        payload_offset,
+        payload_hash,
+        manifest,
+    })
+}
+
+fn hash_meta(manifest: &[u8], trailer_head: &[u8]) -> u64 {
+    let mut h = Xxh3::new();
+    h.update(manifest);
+    h.update(trailer_head);
+    h.digest()
+}
+
+/// Offset at which the payload starts when appended to a stub of `stub_len` bytes.
+pub fn payload_offset_for(stub_len: u64) -> u64 {
+    stub_len.div_ceil(PAYLOAD_ALIGN) * PAYLOAD_ALIGN
+}
+
+/// Writes a complete packed file: `stub`, padding, `payload`, `manifest`, trailer.
+pub fn write(
+    out: &mut impl Write,
+    stub: &[u8],
+    payload: &[u8],
+    manifest: &Manifest,
+) -> io::Result<()> {
+    let manifest = manifest.to_bytes();
+    let payload_offset = payload_offset_for(stub.len() as u64);
+    let manifest_offset = payload_offset + payload.len() as u64;
+
+    let mut trailer = Vec::with_capacity(TRAILER_LEN);
+    for field in [
+        payload_offset,
+        payload.len() as u64,
+        manifest_offset,
+        manifest.len() as u64,
+        xxh3_64(payload),
+    ] {
+        trailer.extend_from_slice(&field.to_le_bytes());
+    }
+    let meta_hash = hash_meta(&manifest, &trailer);
+    trailer.extend_from_slice(&meta_hash.to_le_bytes());
+    trailer.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    trailer.extend_from_slice(&(TRAILER_LEN as u32).to_le_bytes());
+    trailer.extend_from_slice(&MAGIC);
+    debug_assert_eq!(trailer.len(), TRAILER_LEN);
+
+    out.write_all(stub)?;
+    io::copy(
+        &mut io::repeat(0).take(payload_offset - stub.len() as u64),
+        out,
+    )?;
+    out.write_all(payload)?;
+    out.write_all(&manifest)?;
+    out.write_all(&trailer)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::EnvVar;
+
+    fn sample() -> Vec<u8> {
+        let manifest = Manifest {
+            module_name: "x.wasm".into(),
+            env: vec![EnvVar::parse("A=1").unwrap()],
+            ..Manifest::default()
+        };
+        let mut file = Vec::new();
+        write(&mut file, b"\x7fELF-stub", b"payload-bytes", &manifest).unwrap();
+        file
+    }
+
+    #[test]
+    fn round_trip() {
+        let file = sample();
+        let packed = read(&file).unwrap();
+        assert_eq!(packed.payload, b"payload-bytes");
+        assert_eq!(packed.payload_offset, PAYLOAD_ALIGN);
+        assert_eq!(&packed.stub_region[..9], b"\x7fELF-stub");
+        assert_eq!(packed.manifest.module_name, "x.wasm");
+        packed.verify_payload().unwrap();
+    }
+
+    #[test]
+    fn not_packed_and_other_versions() {
+        assert_eq!(read(b"").unwrap_err(), FormatError::NotPacked);
+        assert_eq!(
+            read(b"\x7fELF plain binary").unwrap_err(),
+            FormatError::NotPacked
+        );
+        let mut file = sample();
+        let at = file.len() - 16;
+        file[at..at + 4].copy_from_slice(&7u32.to_le_bytes());
+        assert_eq!(
+            read(&file).unwrap_err(),
+            FormatError::UnsupportedVersion { found: 7 }
+        );
+    }
+
+    #[test]
+    fn every_truncation_and_bit_flip_of_the_tail_is_caught() {
+        let file = sample();
+        let payload_offset = read(&file).unwrap().payload_offset as usize;
+        for cut in 0..file.len() {
+            assert!(read(&file[..cut]).is_err(), "truncated at {cut}");
+        }
+        for at in payload_offset..file.len() {
+            for bit in 0..8 {
+                let mut bad = file.clone();
+                bad[at] ^= 1 << bit;
+                let caught = match read(&bad) {
+                    Err(_) => true,
+                    Ok(p) => p.verify_payload().is_err(),
+                };
+                assert!(caught, "flip of bit {bit} at byte {at} went unnoticed");
+            }
+        }
+    }
+
+    #[test]
+    fn padding_is_zero() {
+        let file = sample();
+        let mut pad = Vec::new();
+        (&file[9..PAYLOAD_ALIGN as usize])
+            .read_to_end(&mut pad)
+            .unwrap();
+        assert!(pad.iter().all(|&b| b == 0));
+    }
+}

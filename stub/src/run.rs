@@ -1,0 +1,159 @@
+//! Running the loaded module: the program's arguments, environment and
+//! directories, and how its end becomes this process's exit status.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Result, anyhow};
+use wasmtime::{Linker, Store, Trap, WasmBacktrace};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
+use wpack_stub::Manifest;
+
+use crate::image::Loaded;
+
+/// Exit status after a trap: what `wasmtime run` uses on Unix (128 + SIGABRT),
+/// so scripts that wrap either see the same thing.
+const TRAP_EXIT_CODE: u8 = 134;
+
+/// Frames of the wasm backtrace shown after a trap, innermost first.
+const BACKTRACE_FRAMES: usize = 6;
+
+/// The name this program was started as, without directories, for messages.
+pub fn program_name() -> String {
+    std::env::args_os()
+        .next()
+        .map(|arg0| match Path::new(&arg0).file_name() {
+            Some(name) => name.to_string_lossy().into_owned(),
+            None => arg0.to_string_lossy().into_owned(),
+        })
+        .unwrap_or_else(|| "wpack-program".to_owned())
+}
+
+/// Instantiates the module with WASI preview 1 and runs `_start`.
+pub fn run(program: &str, loaded: Loaded) -> Result<ExitCode> {
+    let wasi = wasi_context(&loaded.manifest)?;
+    let mut linker: Linker<WasiP1Ctx> = Linker::new(&loaded.engine);
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |cx| cx)
+        .and_then(|()| native_proc_exit(&mut linker))
+        .map_err(|e| anyhow!("cannot set up WASI: {e}"))?;
+    let mut store = Store::new(&loaded.engine, wasi);
+
+    let outcome = linker
+        .instantiate(&mut store, &loaded.module)
+        .and_then(|instance| instance.get_typed_func::<(), ()>(&mut store, "_start"))
+        .and_then(|start| start.call(&mut store, ()));
+    match outcome {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(error) => {
+            if let Some(exit) = error.downcast_ref::<I32Exit>() {
+                // As on any Unix process, only the low 8 bits reach the parent.
+                return Ok(ExitCode::from(exit.0 as u8));
+            }
+            if let Some(trap) = error.downcast_ref::<Trap>() {
+                let backtrace = error
+                    .downcast_ref::<WasmBacktrace>()
+                    .map(describe_backtrace)
+                    .unwrap_or_default();
+                eprintln!("{program}: {trap}{backtrace}");
+                return Ok(ExitCode::from(TRAP_EXIT_CODE));
+            }
+            // Anything else (a missing import, a host error): the innermost
+            // message, on one line.
+            let backtrace = error
+                .downcast_ref::<WasmBacktrace>()
+                .map(describe_backtrace)
+                .unwrap_or_default();
+            Err(anyhow!("{}{backtrace}", error.root_cause()))
+        }
+    }
+}
+
+/// Replaces wasmtime-wasi's `proc_exit`, which refuses statuses of 126 and
+/// above, with one that exits like a native program: `exit(255)` gives 255,
+/// `exit(256)` gives 0 (the low 8 bits, as the kernel keeps them).
+fn native_proc_exit(linker: &mut Linker<WasiP1Ctx>) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    linker.func_wrap(
+        "wasi_snapshot_preview1",
+        "proc_exit",
+        |status: i32| -> wasmtime::Result<()> { Err(wasmtime::Error::new(I32Exit(status))) },
+    )?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
+/// The WASI context: arguments as given, baked environment and directories.
+fn wasi_context(manifest: &Manifest) -> Result<WasiP1Ctx> {
+    let mut builder = WasiCtxBuilder::new();
+    builder.inherit_stdio();
+
+    // argv[0] is what the process was started as; every other argument goes
+    // to the program untouched (wpack's own flags are all baked at pack time).
+    let args: Vec<String> = std::env::args_os().map(lossy).collect();
+    builder.args(&args);
+
+    let mut env: BTreeMap<String, String> = BTreeMap::new();
+    if manifest.inherit_env {
+        env.extend(std::env::vars_os().map(|(k, v)| (lossy(k), lossy(v))));
+    }
+    for var in &manifest.env {
+        match &var.value {
+            Some(value) => {
+                env.insert(var.name.clone(), value.clone());
+            }
+            None => {
+                if let Some(value) = std::env::var_os(&var.name) {
+                    env.insert(var.name.clone(), lossy(value));
+                }
+            }
+        }
+    }
+    builder.envs(&env.into_iter().collect::<Vec<_>>());
+
+    for dir in &manifest.dirs {
+        builder
+            .preopened_dir(&dir.host, &dir.guest, FsPerms::ReadWrite)
+            .map_err(|e| {
+                anyhow!(
+                    "cannot open directory {:?} (baked in with --dir {}::{}): {e}",
+                    dir.host,
+                    dir.host,
+                    dir.guest
+                )
+            })?;
+    }
+    Ok(builder.build_p1())
+}
+
+/// WASI strings are UTF-8; a host string that is not is passed with
+/// replacement characters rather than refused.
+fn lossy(s: OsString) -> String {
+    s.into_string()
+        .unwrap_or_else(|s| s.to_string_lossy().into_owned())
+}
+
+/// Innermost frames that only say how a program aborts (Rust's panic and
+/// abort machinery); skipped so the line starts at the program's own code.
+const ABORT_FRAMES: [&str; 5] = ["abort", "std::", "core::", "__rustc::", "__rust_"];
+
+/// " (at f <- g <- _start)" for the frames that have names, or "".
+fn describe_backtrace(backtrace: &WasmBacktrace) -> String {
+    let names: Vec<String> = backtrace
+        .frames()
+        .iter()
+        .filter_map(|frame| frame.func_name())
+        .map(|name| format!("{:#}", rustc_demangle::demangle(name)))
+        .skip_while(|name| ABORT_FRAMES.iter().any(|p| name.starts_with(p)))
+        .collect();
+    if names.is_empty() {
+        return String::new();
+    }
+    let mut shown = names[..names.len().min(BACKTRACE_FRAMES)].join(" <- ");
+    if names.len() > BACKTRACE_FRAMES {
+        shown.push_str(&format!(" <- ... {} more", names.len() - BACKTRACE_FRAMES));
+    }
+    format!(" (at {shown})")
+}

@@ -1,0 +1,169 @@
+//! Bad input to the packer: a clear one-line error, a non-zero exit code,
+//! nothing written and nothing changed.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+/// Runs wpack on `input` with output into an empty directory and checks that
+/// it fails with one line containing `expected`, writes nothing and leaves
+/// the input as it was.
+fn refuses(input: &Path, extra: &[&str], expected: &str) {
+    let dir = tempdir();
+    let before = std::fs::read(input).ok();
+    let out_path = dir.path().join("out");
+    let mut args = vec![input.to_str().unwrap(), "-o", out_path.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = wpack(&args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "exit code; stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "one line expected: {err}");
+    assert!(err.starts_with("wpack: error: "), "{err}");
+    assert!(err.contains(expected), "expected {expected:?} in: {err}");
+    assert_eq!(
+        list_dir(dir.path()),
+        Vec::<String>::new(),
+        "nothing written"
+    );
+    assert_eq!(std::fs::read(input).ok(), before, "input unchanged");
+}
+
+fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn missing_file() {
+    refuses(
+        Path::new("/nonexistent/app.wasm"),
+        &[],
+        "cannot read /nonexistent/app.wasm",
+    );
+}
+
+#[test]
+fn directory_as_input() {
+    let dir = tempdir();
+    refuses(dir.path(), &[], "is a directory");
+}
+
+#[test]
+fn not_wasm_empty_truncated_invalid() {
+    let dir = tempdir();
+    let d = dir.path();
+    refuses(
+        &write_temp(d, "text.wasm", b"hello, world\n"),
+        &[],
+        "is not a WebAssembly module",
+    );
+    refuses(&write_temp(d, "empty.wasm", b""), &[], "is empty");
+    let hello = std::fs::read(sample("hello")).unwrap();
+    refuses(
+        &write_temp(d, "cut.wasm", &hello[..hello.len() / 2]),
+        &[],
+        "is not valid WebAssembly",
+    );
+    // A type section that claims more bytes than it has.
+    let bad = b"\0asm\x01\x00\x00\x00\x01\x05\x01\x60\x00";
+    refuses(
+        &write_temp(d, "bad.wasm", bad),
+        &[],
+        "is not valid WebAssembly",
+    );
+}
+
+#[test]
+fn component() {
+    let dir = tempdir();
+    let component = write_temp(dir.path(), "c.wasm", b"\0asm\x0d\x00\x01\x00");
+    refuses(&component, &[], "components are not supported yet");
+}
+
+#[test]
+fn module_with_env_import_lists_it() {
+    refuses(&fixture("env_import.wasm"), &[], "imports `env::host_log`");
+}
+
+#[test]
+fn library_module_without_start() {
+    refuses(
+        &fixture("reactor.wasm"),
+        &[],
+        "exports no `_start` function",
+    );
+}
+
+#[test]
+fn output_directory_missing() {
+    let dir = tempdir();
+    let out = dir.path().join("missing").join("hello");
+    let result = wpack(&[
+        sample("hello").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(result.status.code(), Some(1));
+    let err = stderr(&result);
+    assert!(err.contains("does not exist"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(list_dir(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn output_equal_to_input() {
+    let dir = tempdir();
+    let copy = dir.path().join("hello.wasm");
+    std::fs::copy(sample("hello"), &copy).unwrap();
+    let before = std::fs::read(&copy).unwrap();
+    let out = wpack(&[copy.to_str().unwrap(), "-o", copy.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("is the input file"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&copy).unwrap(), before);
+}
+
+#[test]
+fn bad_stubs() {
+    let dir = tempdir();
+    let text = write_temp(dir.path(), "stub.txt", b"#!/bin/sh\necho not a stub\n");
+    refuses(
+        &sample("hello"),
+        &["--stub", text.to_str().unwrap()],
+        "is not an executable",
+    );
+
+    let packed = dir.path().join("packed");
+    pack(&sample("hello"), &packed, &[]);
+    refuses(
+        &sample("hello"),
+        &["--stub", packed.to_str().unwrap()],
+        "already carries a payload",
+    );
+}
+
+#[test]
+fn malformed_dir_and_env_are_usage_errors() {
+    for args in [
+        ["--dir", ""],
+        ["--dir", "x::"],
+        ["--env", "=v"],
+        ["--env", ""],
+    ] {
+        let dir = tempdir();
+        let out_path = dir.path().join("out");
+        let mut all = vec![sample("hello").to_str().unwrap().to_owned()];
+        all.extend(["-o".to_owned(), out_path.to_str().unwrap().to_owned()]);
+        all.extend(args.iter().map(|s| s.to_string()));
+        let out = wpack(&all.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(args[0]), "{args:?}: {}", stderr(&out));
+        assert_eq!(list_dir(dir.path()), Vec::<String>::new());
+    }
+}

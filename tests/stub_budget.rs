@@ -1,0 +1,49 @@
+//! The stub must stay a runtime only: no compiler inside, and small.
+//!
+//! Cargo unifies features across a workspace build, so a stub built together
+//! with the packer would silently link Cranelift. The check looks at the stub
+//! that actually ships (the front of a packed file) for source paths that
+//! only Cranelift's code embeds (panic locations), and proves the marker works
+//! by finding it in `wpack` itself.
+
+mod common;
+
+use common::*;
+use wpack_stub::payload;
+
+/// Byte strings present in any binary that links Cranelift's code generator.
+const COMPILER_MARKERS: [&[u8]; 2] = [b"cranelift-codegen-", b"regalloc2-"];
+
+/// The budget of issue #3 for a packed hello world.
+const PACKED_HELLO_BUDGET: u64 = 2_500_000;
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn stub_contains_no_compiler_and_fits_the_budget() {
+    let dir = tempdir();
+    let hello = pack_sample("hello", dir.path(), &[]);
+    let file = std::fs::read(&hello).unwrap();
+    let packed = payload::read(&file).expect("packed hello has a payload");
+
+    let wpack = std::fs::read(wpack_bin()).unwrap();
+    for marker in COMPILER_MARKERS {
+        let shown = String::from_utf8_lossy(marker);
+        assert!(
+            contains(&wpack, marker),
+            "marker {shown} not found in wpack: the check is blind"
+        );
+        assert!(
+            !contains(packed.stub_region, marker),
+            "the stub links the compiler ({shown})"
+        );
+    }
+
+    let size = file.len() as u64;
+    assert!(
+        size <= PACKED_HELLO_BUDGET,
+        "packed hello is {size} bytes, budget {PACKED_HELLO_BUDGET}"
+    );
+}
