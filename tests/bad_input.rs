@@ -167,3 +167,97 @@ fn malformed_dir_and_env_are_usage_errors() {
         assert_eq!(list_dir(dir.path()), Vec::<String>::new());
     }
 }
+
+#[test]
+fn output_in_a_read_only_directory() {
+    // /proc refuses new files even for root, unlike a chmod-ed directory.
+    let out = wpack(&[
+        sample("hello").to_str().unwrap(),
+        "-o",
+        "/proc/wpack-test-out",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("cannot write /proc/wpack-test-out"), "{err}");
+}
+
+#[test]
+fn output_equal_to_wpack_itself() {
+    let dir = tempdir();
+    let copy = dir.path().join("wpack");
+    std::fs::copy(wpack_bin(), &copy).unwrap();
+    let before = std::fs::read(&copy).unwrap();
+    let out = std::process::Command::new(&copy)
+        .arg(sample("hello"))
+        .arg("-o")
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("is this wpack executable"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        std::fs::read(&copy).unwrap() == before,
+        "wpack was modified"
+    );
+}
+
+#[test]
+fn stub_for_another_architecture_or_platform() {
+    let dir = tempdir();
+    // Take the real stub from a packed file and relabel its ELF machine as
+    // RISC-V (e_machine, offset 18).
+    let packed = dir.path().join("packed");
+    pack(&sample("hello"), &packed, &[]);
+    let file = std::fs::read(&packed).unwrap();
+    let mut stub = wpack_stub::payload::read(&file)
+        .unwrap()
+        .stub_region
+        .to_vec();
+    stub[18..20].copy_from_slice(&243u16.to_le_bytes());
+    let riscv = write_temp(dir.path(), "riscv-stub", &stub);
+    refuses(
+        &sample("hello"),
+        &["--stub", riscv.to_str().unwrap()],
+        "unsupported architecture",
+    );
+
+    let pe = write_temp(dir.path(), "stub.exe", b"MZ\x90\x00 not really a PE file");
+    refuses(
+        &sample("hello"),
+        &["--stub", pe.to_str().unwrap()],
+        "is not an executable",
+    );
+}
+
+#[test]
+fn missing_stub_file() {
+    refuses(
+        &sample("hello"),
+        &["--stub", "/nonexistent/stub"],
+        "cannot read the stub /nonexistent/stub",
+    );
+}
+
+#[test]
+fn dir_missing_at_pack_time_warns_but_packs() {
+    let dir = tempdir();
+    let out = dir.path().join("wc");
+    let result = std::process::Command::new(wpack_bin())
+        .arg(sample("wc"))
+        .args(["-o", out.to_str().unwrap(), "--dir", "no-such-dir-here"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(result.status.success(), "{}", stderr(&result));
+    assert!(
+        stderr(&result).contains("warning: --dir no-such-dir-here: no such directory here"),
+        "{}",
+        stderr(&result)
+    );
+    assert!(out.exists());
+}

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 use wpack_stub::{DirMapping, EnvVar};
 
 const EXAMPLES: &str = "\
@@ -11,6 +11,8 @@ Examples:
   wpack app.wasm -o dist/app            chooses the output path
   wpack wc.wasm --dir .                 the program may read and write the working directory
   wpack tool.wasm --dir /srv/data::/data --env LANG --env MODE=fast
+
+  wpack inspect ./hello                 shows what a packed file holds
 
 Run the result like any program: ./hello arg1 arg2. Its arguments all go to the
 wasm program; wpack's options are fixed at pack time.";
@@ -21,12 +23,47 @@ wasm program; wpack's options are fixed at pack time.";
 /// that runs it: the module is compiled ahead of time and appended to a small
 /// runtime stub carried inside wpack.
 #[derive(Debug, Parser)]
-#[command(name = "wpack", version, after_help = EXAMPLES)]
+#[command(
+    name = "wpack",
+    version,
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub pack: PackArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what a packed executable holds (format, versions, target, baked
+    /// directories and environment, the module's imports and exports) and
+    /// verify its checksums. Exits with 1 if the file is damaged or is not a
+    /// packed program.
+    Inspect(InspectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The packed executable to inspect.
+    pub file: PathBuf,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options for packing (the default command).
+#[derive(Debug, Args)]
+pub struct PackArgs {
     /// The module to pack: a .wasm that imports only WASI preview 1
     /// (`wasi_snapshot_preview1`) and exports `_start`.
-    #[arg(value_name = "INPUT.wasm")]
-    pub input: PathBuf,
+    #[arg(value_name = "INPUT.wasm", required = true)]
+    pub input: Option<PathBuf>,
 
     /// Where to write the executable. Default: the input's name without its
     /// extension, in the current directory. An existing file is replaced

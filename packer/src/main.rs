@@ -1,11 +1,12 @@
 //! `wpack`: turns a WebAssembly (WASI) program into one native executable.
 //!
 //! The work is split by concern: `cli` (arguments), `compile` (checking and
-//! precompiling the module), `stub_image` (the runtime the output starts as),
+//! precompiling the module), `inspect` (reading a packed file back), `stub_image` (the runtime the output starts as),
 //! `output` (writing the result safely) and `pack` (the steps in order).
 
 mod cli;
 mod compile;
+mod inspect;
 mod output;
 mod pack;
 mod stub_image;
@@ -16,7 +17,11 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    match pack::pack(&cli) {
+    let result = match &cli.command {
+        Some(cli::Command::Inspect(args)) => inspect::inspect(args),
+        None => pack::pack(&cli.pack),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("wpack: error: {error:#}");

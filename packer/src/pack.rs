@@ -5,15 +5,15 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use wpack_stub::{Manifest, payload};
 
-use crate::cli::Cli;
+use crate::cli::PackArgs;
 use crate::{compile, output, stub_image};
 
 /// Modules above this size get a line saying compilation is under way.
 const ANNOUNCE_COMPILE_ABOVE: usize = 1 << 20;
 
-pub fn pack(cli: &Cli) -> Result<()> {
+pub fn pack(cli: &PackArgs) -> Result<()> {
     let started = Instant::now();
-    let input = &cli.input;
+    let input = cli.input.as_deref().expect("clap requires INPUT");
     let shown = input.display();
     if input.is_dir() {
         anyhow::bail!("{shown} is a directory; give the path of a .wasm file");
@@ -33,6 +33,9 @@ pub fn pack(cli: &Cli) -> Result<()> {
     let target = stub_image::target_of(&stub, &stub_name)?;
 
     compile::check_module(&wasm).with_context(|| shown.to_string())?;
+    if !cli.quiet {
+        warn_about_missing_dirs(cli);
+    }
     if !cli.quiet && wasm.len() > ANNOUNCE_COMPILE_ABOVE {
         eprintln!(
             "wpack: compiling {shown} ({}) for {target}...",
@@ -68,6 +71,20 @@ pub fn pack(cli: &Cli) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// A `--dir` is resolved where the program runs, so one missing here is
+/// allowed (it may exist there); but it is more often a typo, so say so.
+fn warn_about_missing_dirs(cli: &PackArgs) {
+    for dir in &cli.dirs {
+        if !std::path::Path::new(&dir.host).is_dir() {
+            eprintln!(
+                "wpack: warning: --dir {}: no such directory here; the program will \
+                 fail to start unless it exists where it runs",
+                dir.host
+            );
+        }
+    }
 }
 
 fn human(bytes: usize) -> String {

@@ -7,7 +7,12 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow};
 use memmap2::Mmap;
 use wasmtime::{Config, CustomCodeMemory, Engine, Module};
-use wpack_stub::{Manifest, engine, payload};
+use wpack_stub::{Manifest, Packed, engine, payload};
+
+use crate::verified;
+
+/// Set to `1` to have the stub describe what it loads, on stderr.
+const DEBUG_VAR: &str = "WPACK_DEBUG";
 
 /// A module ready to instantiate, with the configuration baked next to it.
 pub struct Loaded {
@@ -28,12 +33,32 @@ pub fn load() -> Result<Loaded> {
     let map: &'static Mmap = Box::leak(Box::new(map));
 
     let packed = payload::read(map).map_err(|e| anyhow!("{}: {e}", exe.display()))?;
+    let debug = debug_enabled();
+    if debug {
+        describe(&exe, &packed);
+    }
+
     // Checked before any byte of the payload becomes executable: a damaged
     // payload is reported, never run (and a damaged ELF image could otherwise
-    // trip wasmtime's alignment assertions).
-    packed
-        .verify_payload()
-        .map_err(|e| anyhow!("{}: {e}", exe.display()))?;
+    // trip wasmtime's alignment assertions). See `verified.rs` for why a file
+    // already checked is not hashed again.
+    let entry = verified::Entry::for_file(&file, packed.payload_hash);
+    if entry.as_ref().is_some_and(|e| e.is_verified()) {
+        if debug {
+            eprintln!("wpack-debug: payload checksum: verified at an earlier start");
+        }
+    } else {
+        packed
+            .verify_payload()
+            .map_err(|e| anyhow!("{}: {e}", exe.display()))?;
+        if let Some(entry) = &entry {
+            entry.remember();
+        }
+        if debug {
+            let place = entry.as_ref().and_then(|e| e.location());
+            eprintln!("wpack-debug: payload checksum: verified now (cache entry {place:?})");
+        }
+    }
 
     let mut config = Config::new();
     engine::configure(&mut config);
@@ -56,6 +81,38 @@ pub fn load() -> Result<Loaded> {
         module,
         manifest: packed.manifest,
     })
+}
+
+fn debug_enabled() -> bool {
+    std::env::var_os(DEBUG_VAR).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// The `WPACK_DEBUG` report of what the file holds.
+fn describe(exe: &std::path::Path, packed: &Packed<'_>) {
+    let m = &packed.manifest;
+    eprintln!("wpack-debug: file {}", exe.display());
+    eprintln!(
+        "wpack-debug: format version {}, packed by wpack {} for {}",
+        wpack_stub::FORMAT_VERSION,
+        m.wpack_version,
+        m.target
+    );
+    eprintln!(
+        "wpack-debug: module {}, payload {} bytes at offset {}",
+        m.module_name,
+        packed.payload.len(),
+        packed.payload_offset
+    );
+    for dir in &m.dirs {
+        eprintln!("wpack-debug: dir {} (host) as {}", dir.host, dir.guest);
+    }
+    for var in &m.env {
+        match &var.value {
+            Some(value) => eprintln!("wpack-debug: env {}={value}", var.name),
+            None => eprintln!("wpack-debug: env {} (from the host)", var.name),
+        }
+    }
+    eprintln!("wpack-debug: inherit host environment: {}", m.inherit_env);
 }
 
 /// Makes code pages of the mapped file executable in place.

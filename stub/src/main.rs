@@ -6,6 +6,7 @@
 
 mod image;
 mod run;
+mod verified;
 
 use std::process::ExitCode;
 

@@ -268,3 +268,97 @@ mod tests {
         assert!(pad.iter().all(|&b| b == 0));
     }
 }
+
+/// Property tests: the readers never panic, whatever the bytes, and damage
+/// is never silently accepted as different content.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::manifest::{DirMapping, EnvVar};
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use proptest::sample::Index;
+
+    /// Cases per property (recorded in the closing note).
+    const CASES: u32 = 20_000;
+
+    fn manifest() -> Manifest {
+        Manifest {
+            wpack_version: "0.1.0".into(),
+            target: "x86_64-unknown-linux-gnu".into(),
+            module_name: "app.wasm".into(),
+            dirs: vec![DirMapping::parse("data::/data").unwrap()],
+            env: vec![
+                EnvVar::parse("A=1").unwrap(),
+                EnvVar::parse("HOME").unwrap(),
+            ],
+            inherit_env: false,
+        }
+    }
+
+    fn valid_file() -> Vec<u8> {
+        let mut file = Vec::new();
+        write(&mut file, b"\x7fELF stub", &[0x5a; 300], &manifest()).unwrap();
+        file
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+        #[test]
+        fn read_never_panics_on_arbitrary_bytes(bytes in vec(any::<u8>(), 0..600)) {
+            if let Ok(packed) = read(&bytes) {
+                let _ = packed.verify_payload();
+            }
+        }
+
+        #[test]
+        fn read_never_panics_on_arbitrary_trailers(
+            head in vec(any::<u8>(), 0..200),
+            fields in vec(any::<u64>(), 6),
+            small in any::<bool>(),
+        ) {
+            // Plausible trailers: our version, length and magic, with
+            // arbitrary (or small, in-bounds-looking) offsets and hashes.
+            let mut bytes = head;
+            for f in fields {
+                let f = if small { f % 1024 } else { f };
+                bytes.extend_from_slice(&f.to_le_bytes());
+            }
+            bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+            bytes.extend_from_slice(&(TRAILER_LEN as u32).to_le_bytes());
+            bytes.extend_from_slice(&MAGIC);
+            if let Ok(packed) = read(&bytes) {
+                let _ = packed.verify_payload();
+            }
+        }
+
+        #[test]
+        fn manifest_decoder_never_panics(bytes in vec(any::<u8>(), 0..300)) {
+            let _ = Manifest::from_bytes(&bytes);
+        }
+
+        #[test]
+        fn damage_is_caught_or_harmless(
+            edits in vec((any::<Index>(), any::<u8>()), 1..6),
+            cut in proptest::option::of(any::<Index>()),
+        ) {
+            let original = valid_file();
+            let tail_start = PAYLOAD_ALIGN as usize; // payload, manifest, trailer
+            let mut file = original.clone();
+            for (at, byte) in edits {
+                let at = tail_start + at.index(file.len() - tail_start);
+                file[at] = byte;
+            }
+            if let Some(cut) = cut {
+                file.truncate(tail_start + cut.index(file.len() - tail_start + 1));
+            }
+            if let Ok(packed) = read(&file)
+                && packed.verify_payload().is_ok()
+            {
+                // Accepted: then it must be exactly what was packed.
+                prop_assert_eq!(file.as_slice(), original.as_slice());
+            }
+        }
+    }
+}

@@ -86,3 +86,46 @@ pub fn list_dir(dir: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// Runs `cmd`, killing it after `limit`; returns its output and whether it
+/// had to be killed. Retries when the kernel reports the file busy (ETXTBSY):
+/// a file this test process just wrote can still be open in a child that
+/// another test thread is forking at the same moment.
+pub fn run_with_timeout(
+    cmd: &mut std::process::Command,
+    limit: std::time::Duration,
+) -> (Output, bool) {
+    use std::process::Stdio;
+    let mut child = None;
+    for _ in 0..50 {
+        match cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn() {
+            Ok(c) => {
+                child = Some(c);
+                break;
+            }
+            Err(e) if e.raw_os_error() == Some(26) => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            Err(e) => panic!("cannot start {cmd:?}: {e}"),
+        }
+    }
+    let mut child = child.expect("file stayed busy");
+    let deadline = std::time::Instant::now() + limit;
+    let mut killed = false;
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            killed = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    (child.wait_with_output().unwrap(), killed)
+}
+
+/// Writes `bytes` to `path` as an executable file.
+pub fn write_executable(path: &Path, bytes: &[u8]) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, bytes).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}

@@ -1,0 +1,194 @@
+//! `wpack inspect`: reads a packed file back, verifies it and describes it.
+
+use std::fmt::Write as _;
+
+use anyhow::{Context, Result, bail};
+use goblin::elf::Elf;
+use serde::Serialize;
+use wasmtime::{Config, Engine, ExternType, Module};
+use wpack_stub::{DirMapping, EnvVar, FORMAT_VERSION, engine, payload};
+
+use crate::cli::InspectArgs;
+
+/// Name of the section in wasmtime's precompiled image that records the
+/// wasmtime version (`wasmtime_environ::obj::ELF_WASM_ENGINE`): one format
+/// byte, one length byte, then the version string.
+const ENGINE_SECTION: &str = ".wasmtime.engine";
+
+#[derive(Serialize)]
+struct Report {
+    file: String,
+    format_version: u32,
+    wpack_version: String,
+    wasmtime_version: Option<String>,
+    target: String,
+    stub_bytes: u64,
+    payload_offset: u64,
+    payload_bytes: u64,
+    payload_xxh3: String,
+    verified: bool,
+    module_name: String,
+    dirs: Vec<DirMapping>,
+    env: Vec<EnvVar>,
+    inherit_env: bool,
+    imports: Option<Vec<String>>,
+    exports: Option<Vec<String>>,
+}
+
+pub fn inspect(args: &InspectArgs) -> Result<()> {
+    let shown = args.file.display();
+    if args.file.is_dir() {
+        bail!("{shown} is a directory; give the path of a packed executable");
+    }
+    let file = std::fs::read(&args.file).with_context(|| format!("cannot read {shown}"))?;
+    let packed = payload::read(&file).with_context(|| shown.to_string())?;
+    packed.verify_payload().with_context(|| shown.to_string())?;
+
+    let (imports, exports) = match describe_module(packed.payload, &packed.manifest.target) {
+        Some((imports, exports)) => (Some(imports), Some(exports)),
+        None => (None, None),
+    };
+    let manifest = packed.manifest;
+    let report = Report {
+        file: shown.to_string(),
+        format_version: FORMAT_VERSION,
+        wpack_version: manifest.wpack_version,
+        wasmtime_version: wasmtime_version(packed.payload),
+        target: manifest.target,
+        stub_bytes: packed.stub_region.len() as u64,
+        payload_offset: packed.payload_offset,
+        payload_bytes: packed.payload.len() as u64,
+        payload_xxh3: format!("{:016x}", packed.payload_hash),
+        verified: true,
+        module_name: manifest.module_name,
+        dirs: manifest.dirs,
+        env: manifest.env,
+        inherit_env: manifest.inherit_env,
+        imports,
+        exports,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", as_text(&report));
+    }
+    Ok(())
+}
+
+/// The wasmtime version recorded in the precompiled image, if readable.
+fn wasmtime_version(image: &[u8]) -> Option<String> {
+    let elf = Elf::parse(image).ok()?;
+    let section = elf
+        .section_headers
+        .iter()
+        .find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(ENGINE_SECTION))?;
+    let data = image.get(section.file_range()?)?;
+    let len = usize::from(*data.get(1)?);
+    let version = data.get(2..2 + len)?;
+    Some(String::from_utf8_lossy(version).into_owned())
+}
+
+/// The module's imports and exports, read by loading the payload into a
+/// wasmtime engine configured like the stub's. Only for payloads of this
+/// machine's architecture (the code is loaded, never run).
+fn describe_module(image: &[u8], target: &str) -> Option<(Vec<String>, Vec<String>)> {
+    if !target.starts_with(std::env::consts::ARCH) {
+        return None;
+    }
+    let mut config = Config::new();
+    engine::configure(&mut config);
+    config.target(target).ok()?;
+    let engine = Engine::new(&config).ok()?;
+    // SAFETY: the payload's checksum matched, so these are the bytes wpack
+    // wrote with `precompile_module`; wasmtime checks version and settings,
+    // and nothing is executed.
+    let module = unsafe { Module::deserialize(&engine, image) }.ok()?;
+    let imports = module
+        .imports()
+        .map(|i| format!("{}::{} ({})", i.module(), i.name(), kind(&i.ty())))
+        .collect();
+    let exports = module
+        .exports()
+        .map(|e| format!("{} ({})", e.name(), kind(&e.ty())))
+        .collect();
+    Some((imports, exports))
+}
+
+fn kind(ty: &ExternType) -> &'static str {
+    match ty {
+        ExternType::Func(_) => "function",
+        ExternType::Global(_) => "global",
+        ExternType::Table(_) => "table",
+        ExternType::Memory(_) => "memory",
+        ExternType::Tag(_) => "tag",
+    }
+}
+
+fn as_text(r: &Report) -> String {
+    let mut out = String::new();
+    let mut line = |label: &str, value: String| {
+        let _ = writeln!(out, "{label:<16}{value}");
+    };
+    line("File:", r.file.clone());
+    line(
+        "Format:",
+        format!("wpack payload version {}", r.format_version),
+    );
+    line("Packed by:", format!("wpack {}", r.wpack_version));
+    line(
+        "Wasmtime:",
+        match &r.wasmtime_version {
+            Some(v) => format!("{v} (the payload loads only in this wasmtime release line)"),
+            None => "unknown".into(),
+        },
+    );
+    line("Target:", r.target.clone());
+    line("Stub:", format!("{} bytes (with padding)", r.stub_bytes));
+    line(
+        "Payload:",
+        format!(
+            "{} bytes at offset {}, xxh3 {} (verified)",
+            r.payload_bytes, r.payload_offset, r.payload_xxh3
+        ),
+    );
+    line("Module:", r.module_name.clone());
+    let dirs: Vec<String> = r
+        .dirs
+        .iter()
+        .map(|d| format!("{} (host) as {}", d.host, d.guest))
+        .collect();
+    line("Directories:", list_or_none(dirs));
+    let env: Vec<String> = r
+        .env
+        .iter()
+        .map(|v| match &v.value {
+            Some(value) => format!("{}={value}", v.name),
+            None => format!("{} (from the host)", v.name),
+        })
+        .collect();
+    line("Environment:", list_or_none(env));
+    line(
+        "Host env:",
+        if r.inherit_env {
+            "inherited (--inherit-env)"
+        } else {
+            "not inherited"
+        }
+        .into(),
+    );
+    for (label, items) in [("Imports:", &r.imports), ("Exports:", &r.exports)] {
+        match items {
+            Some(items) => line(label, list_or_none(items.clone())),
+            None => line(label, "not shown (payload for another architecture)".into()),
+        }
+    }
+    out
+}
+
+fn list_or_none(items: Vec<String>) -> String {
+    if items.is_empty() {
+        "(none)".into()
+    } else {
+        items.join("\n                ")
+    }
+}
