@@ -24,7 +24,8 @@ fn describes_a_packed_file() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     for needle in [
-        "wpack payload version 1",
+        "Host files:     only --dir directories",
+        &format!("wpack payload version {}", wpack_stub::FORMAT_VERSION),
         "Wasmtime:       48",
         "Target:         x86_64-unknown-linux-gnu",
         "(verified)",
@@ -47,7 +48,8 @@ fn json_output_is_one_object() {
     let out = wpack(&["inspect", "--json", exe.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["format_version"], wpack_stub::FORMAT_VERSION);
+    assert_eq!(v["host_fs"], false);
     assert_eq!(v["verified"], true);
     assert_eq!(v["module_name"], "hello.wasm");
     assert_eq!(v["env"][0]["name"], "X");

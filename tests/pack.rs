@@ -321,3 +321,66 @@ fn help_and_version() {
         format!("wpack {}\n", env!("CARGO_PKG_VERSION"))
     );
 }
+
+/// `wc`'s line for `path` as read natively by the test.
+fn native_wc(path: &std::path::Path, shown: &str) -> String {
+    let bytes = std::fs::read(path).unwrap();
+    let lines = bytes.iter().filter(|&&b| b == b'\n').count();
+    let words = bytes
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|w| !w.is_empty())
+        .count();
+    format!("{lines} {words} {} {shown}\n", bytes.len())
+}
+
+#[test]
+fn host_fs_resolves_paths_like_a_native_program() {
+    let dir = tempdir();
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(sub.join("notes.txt"), "some notes here\n").unwrap();
+    std::fs::write(dir.path().join("x"), "one\ntwo three\n").unwrap();
+    let wc = pack_sample("wc", dir.path(), &["--host-fs"]);
+    let copy = pack_sample("copy", dir.path(), &["--host-fs"]);
+
+    let abs_x = dir.path().join("x");
+    let abs = abs_x.to_str().unwrap();
+    let out = Command::new(&wc)
+        .args(["notes.txt", "./notes.txt", "../x", abs, "/etc/passwd"])
+        .current_dir(&sub)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let expected = [
+        native_wc(&sub.join("notes.txt"), "notes.txt"),
+        native_wc(&sub.join("notes.txt"), "./notes.txt"),
+        native_wc(&abs_x, "../x"),
+        native_wc(&abs_x, abs),
+        native_wc(std::path::Path::new("/etc/passwd"), "/etc/passwd"),
+    ]
+    .concat();
+    assert_eq!(stdout(&out), expected);
+
+    // Writing works the same way, relative and absolute.
+    let target = dir.path().join("upper.txt");
+    let out = Command::new(&copy)
+        .args(["notes.txt", "../upper.txt"])
+        .current_dir(&sub)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "SOME NOTES HERE\n"
+    );
+    let out = Command::new(&copy)
+        .args([abs, sub.join("abs.txt").to_str().unwrap()])
+        .current_dir(&sub)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(sub.join("abs.txt")).unwrap(),
+        "ONE\nTWO THREE\n"
+    );
+}

@@ -10,6 +10,7 @@ Examples:
   wpack hello.wasm                      writes ./hello
   wpack app.wasm -o dist/app            chooses the output path
   wpack wc.wasm --dir .                 the program may read and write the working directory
+  wpack wc.wasm --host-fs               the program opens any path like a native one
   wpack tool.wasm --dir /srv/data::/data --env LANG --env MODE=fast
 
   wpack inspect ./hello                 shows what a packed file holds
@@ -78,6 +79,16 @@ pub struct PackArgs {
     /// nothing outside any --dir. Repeatable.
     #[arg(long = "dir", value_name = "HOST[::GUEST]", value_parser = DirMapping::parse)]
     pub dirs: Vec<DirMapping>,
+
+    /// Let the program use the file system like a native program: absolute
+    /// paths and paths relative to the working directory (`..` included)
+    /// resolve as they would natively. It can then read and write every file
+    /// the user running it can, so use it for tools that open files their
+    /// user names; prefer --dir to confine a program. Limitation: a relative
+    /// path whose first part is also a top-level directory name (`tmp/x`,
+    /// `etc/y`) resolves from `/`.
+    #[arg(long)]
+    pub host_fs: bool,
 
     /// Set an environment variable for the program: NAME=VALUE fixes the value
     /// now; NAME copies it from the environment the program runs in (if set).

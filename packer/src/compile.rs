@@ -22,6 +22,10 @@ pub enum ModuleError {
     Component,
     #[error("is not valid WebAssembly: {0}")]
     Invalid(String),
+    /// Validation or compilation failed; this includes modules that use a
+    /// proposal wpack does not enable (wasmparser's message names it).
+    #[error("cannot be compiled: {0}")]
+    Compile(String),
     #[error(
         "imports {list}, which a packed program cannot be given: only \
          `{WASI_MODULE}` imports are supported (build for wasm32-wasip1 without \
@@ -91,14 +95,14 @@ pub fn precompile(wasm: &[u8], target: &str) -> Result<Vec<u8>, ModuleError> {
     engine::configure(&mut config);
     config
         .target(target)
-        .map_err(|e| ModuleError::Invalid(format!("unsupported target {target}: {e}")))?;
+        .map_err(|e| ModuleError::Compile(format!("unsupported target {target}: {e}")))?;
     config.cranelift_opt_level(OptLevel::Speed);
     config.parallel_compilation(true);
     let engine = Engine::new(&config)
-        .map_err(|e| ModuleError::Invalid(format!("cannot configure the compiler: {e:#}")))?;
+        .map_err(|e| ModuleError::Compile(format!("cannot configure the compiler: {e:#}")))?;
     engine
         .precompile_module(wasm)
-        .map_err(|e| ModuleError::Invalid(format!("{e:#}")))
+        .map_err(|e| ModuleError::Compile(format!("{e:#}")))
 }
 
 #[cfg(test)]

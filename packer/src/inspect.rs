@@ -31,6 +31,7 @@ struct Report {
     dirs: Vec<DirMapping>,
     env: Vec<EnvVar>,
     inherit_env: bool,
+    host_fs: bool,
     imports: Option<Vec<String>>,
     exports: Option<Vec<String>>,
 }
@@ -64,6 +65,7 @@ pub fn inspect(args: &InspectArgs) -> Result<()> {
         dirs: manifest.dirs,
         env: manifest.env,
         inherit_env: manifest.inherit_env,
+        host_fs: manifest.host_fs,
         imports,
         exports,
     };
@@ -173,6 +175,15 @@ fn as_text(r: &Report) -> String {
             "inherited (--inherit-env)"
         } else {
             "not inherited"
+        }
+        .into(),
+    );
+    line(
+        "Host files:",
+        if r.host_fs {
+            "all, resolved natively (--host-fs)"
+        } else {
+            "only --dir directories"
         }
         .into(),
     );

@@ -54,6 +54,7 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
         dirs: cli.dirs.clone(),
         env: cli.env.clone(),
         inherit_env: cli.inherit_env,
+        host_fs: cli.host_fs,
     };
     output::write_atomically(&output, |out| {
         payload::write(out, &stub, &compiled, &manifest)

@@ -7,20 +7,16 @@
 
 use wasmtime::{Config, WasmFeatures};
 
-/// The WebAssembly proposals a packed program may use.
+/// The WebAssembly proposals a packed program may use: the same set the
+/// `wasmtime` CLI enables by default (WebAssembly 3.0: GC, exception
+/// handling, threads/atomics, tail calls, memory64, multi-memory, relaxed
+/// SIMD, extended const, function references, on top of 2.0).
 ///
 /// Spelled out rather than left to wasmtime's defaults, because those depend
-/// on the cargo features each side is built with (`gc`, `threads`,
-/// `component-model`), and the stub must accept exactly what the packer
-/// compiled for. GC types, exceptions and threads need wasmtime cargo features
-/// the stub does not carry yet, so they are off.
-pub const WASM_FEATURES: WasmFeatures = WasmFeatures::WASM2
-    .union(WasmFeatures::TAIL_CALL)
-    .union(WasmFeatures::EXTENDED_CONST)
-    .union(WasmFeatures::MULTI_MEMORY)
-    .union(WasmFeatures::RELAXED_SIMD)
-    .union(WasmFeatures::MEMORY64)
-    .difference(WasmFeatures::GC_TYPES);
+/// on the cargo features each side is built with, and the stub must accept
+/// exactly what the packer compiled for. The cargo features they need are
+/// listed once, in the workspace manifest.
+pub const WASM_FEATURES: WasmFeatures = WasmFeatures::WASM3;
 
 /// Applies the settings shared by the packer and the stub.
 pub fn configure(config: &mut Config) -> &mut Config {
@@ -28,4 +24,10 @@ pub fn configure(config: &mut Config) -> &mut Config {
         .wasm_features(WasmFeatures::all(), false)
         .wasm_features(WASM_FEATURES, true)
         .relaxed_simd_deterministic(false)
+        // Modules built for threads (C/C++ with atomics) declare a shared
+        // memory even when they run one thread; without this they would
+        // fail to instantiate. There is no way to start a second thread
+        // (wasi-threads is not provided), so the known deficiencies of
+        // shared memories in wasmtime's API do not apply.
+        .shared_memory(true)
 }

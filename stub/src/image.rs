@@ -113,6 +113,7 @@ fn describe(exe: &std::path::Path, packed: &Packed<'_>) {
         }
     }
     eprintln!("wpack-debug: inherit host environment: {}", m.inherit_env);
+    eprintln!("wpack-debug: host file system (--host-fs): {}", m.host_fs);
 }
 
 /// Makes code pages of the mapped file executable in place.

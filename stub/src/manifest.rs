@@ -23,6 +23,9 @@ pub struct Manifest {
     pub env: Vec<EnvVar>,
     /// Pass the whole host environment through (baked `env` entries win).
     pub inherit_env: bool,
+    /// `--host-fs`: resolve absolute and relative paths as a native program
+    /// would (see `stub/src/run.rs` for how).
+    pub host_fs: bool,
 }
 
 /// `--dir HOST[::GUEST]`: a host directory preopened under a guest name.
@@ -156,6 +159,7 @@ mod tests {
             dirs: vec![DirMapping::parse("a::b").unwrap()],
             env: vec![EnvVar::parse("X=1").unwrap(), EnvVar::parse("Y").unwrap()],
             inherit_env: true,
+            host_fs: true,
         };
         let bytes = m.to_bytes();
         assert_eq!(Manifest::from_bytes(&bytes).unwrap(), m);

@@ -30,7 +30,7 @@ use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 use crate::manifest::Manifest;
 
 /// Bumped on any change to the layout or to the manifest's types.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The last eight bytes of every packed file.
 pub const MAGIC: [u8; 8] = *b"WPACK\0\r\n";
@@ -293,6 +293,7 @@ mod properties {
                 EnvVar::parse("HOME").unwrap(),
             ],
             inherit_env: false,
+            host_fs: false,
         }
     }
 

@@ -113,6 +113,9 @@ fn wasi_context(manifest: &Manifest) -> Result<WasiP1Ctx> {
     }
     builder.envs(&env.into_iter().collect::<Vec<_>>());
 
+    if manifest.host_fs {
+        preopen_host_fs(&mut builder)?;
+    }
     for dir in &manifest.dirs {
         builder
             .preopened_dir(&dir.host, &dir.guest, FsPerms::ReadWrite)
@@ -126,6 +129,45 @@ fn wasi_context(manifest: &Manifest) -> Result<WasiP1Ctx> {
             })?;
     }
     Ok(builder.build_p1())
+}
+
+/// Gives the program the host file system so that paths resolve natively.
+///
+/// wasi-libc does not know a working directory: it strips a leading `/` or
+/// `./` and resolves every path against the preopen whose guest name is the
+/// longest prefix of it. So `/etc/hostname` and `etc/hostname` look the same
+/// to it. To make both absolute and relative paths work, preopen `/` itself,
+/// every top-level directory under its own name (`/etc`, `/home`, ... win
+/// for absolute paths), each ancestor of the working directory as `..`,
+/// `../..`, ..., and the working directory as `.` last (it wins for other
+/// relative paths; among equal prefixes wasi-libc takes the last one).
+fn preopen_host_fs(builder: &mut WasiCtxBuilder) -> Result<()> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| anyhow!("--host-fs: cannot read the working directory: {e}"))?;
+    let mut preopens: Vec<(std::path::PathBuf, String)> = vec![("/".into(), "/".into())];
+    if let Ok(entries) = std::fs::read_dir("/") {
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_dir())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        names.sort();
+        preopens.extend(
+            names
+                .into_iter()
+                .map(|n| (format!("/{n}").into(), format!("/{n}"))),
+        );
+    }
+    for (depth, ancestor) in cwd.ancestors().enumerate().skip(1) {
+        preopens.push((ancestor.to_path_buf(), vec![".."; depth].join("/")));
+    }
+    preopens.push((cwd, ".".into()));
+    for (host, guest) in preopens {
+        builder
+            .preopened_dir(&host, &guest, FsPerms::ReadWrite)
+            .map_err(|e| anyhow!("--host-fs: cannot open {}: {e}", host.display()))?;
+    }
+    Ok(())
 }
 
 /// WASI strings are UTF-8; a host string that is not is passed with
