@@ -1,56 +1,145 @@
-//! Builds the stub and hands it to the packer to embed.
+//! Builds the stubs and hands them to the packer to embed.
 //!
-//! The stub is built by a separate cargo invocation, in its own target
+//! Each stub is built by a separate cargo invocation, in its own target
 //! directory and with only its own package selected: in the same build as the
 //! packer, Cargo would unify wasmtime's features and link Cranelift into the
-//! stub. The result is copied to `OUT_DIR` and embedded with `include_bytes!`
-//! (see `src/stub_image.rs`), so `wpack` is one self-contained file.
+//! stub. The results are copied to `OUT_DIR` and embedded with
+//! `include_bytes!` through a generated `stubs.rs` (see `src/stub_image.rs`),
+//! so `wpack` is one self-contained file.
+//!
+//! The host's stub is always built. The stub of every other target in
+//! `src/targets.rs` is built when its Rust target is installed (`rustup
+//! target add`); if that build fails (a missing cross C compiler or linker),
+//! the target is left out with a warning and `wpack --list-targets` says so.
 
 use std::env;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+#[allow(dead_code)] // the packer uses the rest of the table
+mod targets {
+    include!("src/targets.rs");
+}
+use targets::TARGETS;
 
 fn main() {
     let packer_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let root = packer_dir.parent().unwrap();
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").unwrap());
+    let host = env::var("HOST").unwrap();
 
     // A stale stub is worse than a slow build: a stub built from other sources
     // or other wasmtime settings makes files that fail to load. So rebuild
     // whenever anything it is built from changes.
-    for input in ["stub", "Cargo.toml", "Cargo.lock"] {
+    for input in ["stub", "Cargo.toml", "Cargo.lock", "packer/src/targets.rs"] {
         println!("cargo:rerun-if-changed={}", root.join(input).display());
     }
-    println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
-    println!("cargo:rerun-if-env-changed=RUSTFLAGS");
+    for var in ["CARGO_TARGET_DIR", "RUSTFLAGS", "WPACK_STUB_TARGETS"] {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
 
     // One stub build shared by the packer's debug and release builds.
     let target_dir = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))
         .join("wpack-stub");
-    let stub = build_stub(root, &target_dir);
-    std::fs::copy(&stub, out_dir.join("wpack-stub"))
-        .unwrap_or_else(|e| panic!("cannot copy {}: {e}", stub.display()));
+    let installed = installed_rust_targets();
+    let mut embedded = String::from("pub static EMBEDDED: &[(&str, &[u8])] = &[\n");
+    let mut triples: Vec<&str> = TARGETS.iter().map(|t| t.triple).collect();
+    if !triples.contains(&host.as_str()) {
+        triples.push(&host);
+    }
+    for triple in triples {
+        if triple != host && !installed.iter().any(|t| t == triple) {
+            continue;
+        }
+        match build_stub(root, &target_dir, triple) {
+            Ok(stub) => {
+                let copy = out_dir.join(format!("stub-{triple}"));
+                std::fs::copy(&stub, &copy)
+                    .unwrap_or_else(|e| panic!("cannot copy {}: {e}", stub.display()));
+                writeln!(embedded, "    ({triple:?}, include_bytes!({copy:?})),").unwrap();
+            }
+            Err(error) if triple == host => panic!("building the host stub failed: {error}"),
+            Err(error) => println!("cargo:warning=the {triple} stub was not built: {error}"),
+        }
+    }
+    embedded.push_str("];\n");
+    writeln!(embedded, "pub const HOST_TRIPLE: &str = {host:?};").unwrap();
+    std::fs::write(out_dir.join("stubs.rs"), embedded).unwrap();
 }
 
-fn build_stub(root: &Path, target_dir: &Path) -> PathBuf {
+/// Rust targets `rustup` has installed; empty without rustup.
+fn installed_rust_targets() -> Vec<String> {
+    let requested = env::var("WPACK_STUB_TARGETS").ok();
+    if let Some(list) = &requested {
+        return list.split(',').map(|s| s.trim().to_owned()).collect();
+    }
+    Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn build_stub(root: &Path, target_dir: &Path, triple: &str) -> Result<PathBuf, String> {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(root)
+    let upper = triple.replace('-', "_").to_uppercase();
+    let lower = triple.replace('-', "_");
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root)
         .args(["build", "--package", "wpack-stub", "--bin", "wpack-stub"])
-        .args(["--profile", "stub", "--locked", "--target-dir"])
+        .args([
+            "--profile",
+            "stub",
+            "--locked",
+            "--target",
+            triple,
+            "--target-dir",
+        ])
         .arg(target_dir)
         // Flags cargo passes to this build script's own compilation are not
         // meant for the stub's, nor is a linter wrapping the outer build
         // (`cargo clippy` lints the stub in its own run).
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("RUSTC_WORKSPACE_WRAPPER")
-        .status()
-        .expect("cannot run cargo to build the stub");
-    assert!(
-        status.success(),
-        "building the stub failed (see the output above)"
-    );
-    target_dir.join("stub").join("wpack-stub")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER");
+    // Static musl stubs link with Rust's own lld and its bundled C runtime;
+    // wasmtime's small C helper file needs a C compiler for the target.
+    if triple.ends_with("-linux-musl") {
+        let linker = format!("CARGO_TARGET_{upper}_LINKER");
+        if env::var_os(&linker).is_none() {
+            cmd.env(linker, "rust-lld");
+        }
+        let cc = format!("CC_{lower}");
+        if env::var_os(&cc).is_none() && env::var_os("CC").is_none() {
+            let compiler = match triple.split('-').next() {
+                Some("aarch64") if !env::var("HOST").unwrap().starts_with("aarch64") => {
+                    "aarch64-linux-gnu-gcc"
+                }
+                _ => "gcc",
+            };
+            cmd.env(cc, compiler);
+        }
+    }
+    let output = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        let log = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = log.lines().rev().take(15).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        return Err(tail.join("\n"));
+    }
+    let exe = if triple.contains("windows") {
+        "wpack-stub.exe"
+    } else {
+        "wpack-stub"
+    };
+    Ok(target_dir.join(triple).join("stub").join(exe))
 }

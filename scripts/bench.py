@@ -63,7 +63,7 @@ def main():
         sys.exit("hyperfine is needed: apt-get install hyperfine")
     run("cargo", "build", "--release", "--locked", cwd=ROOT)
     wpack = ROOT / "target" / "release" / "wpack"
-    stub = ROOT / "target" / "wpack-stub" / "stub" / "wpack-stub"
+    stub = ROOT / "target" / "wpack-stub" / "x86_64-unknown-linux-gnu" / "stub" / "wpack-stub"
     work = Path(tempfile.mkdtemp(prefix="wpack-bench-"))
     wasmtime = wasmtime_cli()
 

@@ -27,7 +27,7 @@ fn describes_a_packed_file() {
         "Host files:     only --dir directories",
         &format!("wpack payload version {}", wpack_stub::FORMAT_VERSION),
         "Wasmtime:       48",
-        "Target:         x86_64-unknown-linux-gnu",
+        "Target:         x86_64-unknown-linux-",
         "(verified)",
         "Module:         args.wasm",
         "data (host) as /data",

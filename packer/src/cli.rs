@@ -13,6 +13,7 @@ Examples:
   wpack wc.wasm --host-fs               the program opens any path like a native one
   wpack tool.wasm --dir /srv/data::/data --env LANG --env MODE=fast
 
+  wpack app.wasm --target x86_64-windows -o app.exe
   wpack inspect ./hello                 shows what a packed file holds
 
 Run the result like any program: ./hello arg1 arg2. Its arguments all go to the
@@ -63,7 +64,7 @@ pub struct InspectArgs {
 pub struct PackArgs {
     /// The module to pack: a .wasm that imports only WASI preview 1
     /// (`wasi_snapshot_preview1`) and exports `_start`.
-    #[arg(value_name = "INPUT.wasm", required = true)]
+    #[arg(value_name = "INPUT.wasm", required_unless_present = "list_targets")]
     pub input: Option<PathBuf>,
 
     /// Where to write the executable. Default: the input's name without its
@@ -100,6 +101,23 @@ pub struct PackArgs {
     /// (--env values win). Without it the program sees only --env variables.
     #[arg(long)]
     pub inherit_env: bool,
+
+    /// The platform to pack for (see --list-targets). Default: this
+    /// machine's, static where possible.
+    #[arg(long, value_name = "TARGET")]
+    pub target: Option<String>,
+
+    /// List the targets and which of them this wpack carries a stub for.
+    #[arg(long)]
+    pub list_targets: bool,
+
+    /// CPU features to compile for: `baseline` (default: runs on every CPU
+    /// of the target's architecture), `native` (this machine's CPU), or a
+    /// named level such as `x86-64-v2`, `x86-64-v3`, `x86-64-v4`, `haswell`,
+    /// `znver3`. A packed program refuses to start, with a message, on a CPU
+    /// that lacks a feature it was compiled for.
+    #[arg(long, value_name = "LEVEL", default_value = "baseline")]
+    pub cpu: String,
 
     /// Use this stub executable instead of the one built into wpack.
     #[arg(long, value_name = "PATH")]

@@ -5,6 +5,8 @@ use wasmtime::wasmparser::{Encoding, ExternalKind, Parser, Payload};
 use wasmtime::{Config, Engine, OptLevel};
 use wpack_stub::engine;
 
+use crate::targets::{Arch, Target};
+
 /// The only import module a packed program can be given.
 pub const WASI_MODULE: &str = "wasi_snapshot_preview1";
 
@@ -85,24 +87,88 @@ pub fn check_module(wasm: &[u8]) -> Result<(), ModuleError> {
     Ok(())
 }
 
-/// Compiles `wasm` for `target` with the settings the stub loads with.
+/// Compiles `wasm` for `target` and `cpu` with the settings the stub loads
+/// with.
 ///
 /// Giving the target explicitly, even when it is the host, makes Cranelift
 /// compile for the architecture's baseline instead of this machine's CPU, so
-/// the output runs on any CPU of that architecture.
-pub fn precompile(wasm: &[u8], target: &str) -> Result<Vec<u8>, ModuleError> {
+/// the output runs on any CPU of that architecture unless `cpu` asks for more.
+pub fn precompile(wasm: &[u8], target: &Target, cpu: &str) -> Result<Vec<u8>, ModuleError> {
     let mut config = Config::new();
     engine::configure(&mut config);
+    let triple = target.triple;
     config
-        .target(target)
-        .map_err(|e| ModuleError::Compile(format!("unsupported target {target}: {e}")))?;
+        .target(triple)
+        .map_err(|e| ModuleError::Compile(format!("unsupported target {triple}: {e}")))?;
+    for flag in cpu_flags(cpu, target)? {
+        // SAFETY: these flags only select instructions; the stub checks at
+        // load time that the CPU it runs on has every one of them.
+        unsafe { config.cranelift_flag_enable(&flag) };
+    }
     config.cranelift_opt_level(OptLevel::Speed);
     config.parallel_compilation(true);
-    let engine = Engine::new(&config)
-        .map_err(|e| ModuleError::Compile(format!("cannot configure the compiler: {e:#}")))?;
+    let engine = Engine::new(&config).map_err(|e| {
+        ModuleError::Compile(format!(
+            "cannot configure the compiler (--cpu {cpu}?): {e:#}"
+        ))
+    })?;
     engine
         .precompile_module(wasm)
         .map_err(|e| ModuleError::Compile(format!("{e:#}")))
+}
+
+/// Cranelift flags for `--cpu`: none for `baseline`, the features this
+/// machine has for `native`, otherwise the name itself (Cranelift presets
+/// such as `x86-64-v3` or `skylake`; an unknown name fails in `Engine::new`).
+fn cpu_flags(cpu: &str, target: &Target) -> Result<Vec<String>, ModuleError> {
+    match cpu {
+        "baseline" => Ok(vec![]),
+        "native" => native_flags(target),
+        preset => Ok(vec![preset.to_owned()]),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn native_flags(target: &Target) -> Result<Vec<String>, ModuleError> {
+    use std::arch::is_x86_feature_detected as has;
+    if target.arch != Arch::X86_64 {
+        return Err(ModuleError::Compile(format!(
+            "--cpu native describes this x86_64 machine, not a {} CPU; name a CPU level instead",
+            target.name
+        )));
+    }
+    let detected = [
+        ("has_sse3", has!("sse3")),
+        ("has_ssse3", has!("ssse3")),
+        ("has_sse41", has!("sse4.1")),
+        ("has_sse42", has!("sse4.2")),
+        ("has_popcnt", has!("popcnt")),
+        ("has_cmpxchg16b", has!("cmpxchg16b")),
+        ("has_avx", has!("avx")),
+        ("has_avx2", has!("avx2")),
+        ("has_fma", has!("fma")),
+        ("has_bmi1", has!("bmi1")),
+        ("has_bmi2", has!("bmi2")),
+        ("has_lzcnt", has!("lzcnt")),
+        ("has_avx512f", has!("avx512f")),
+        ("has_avx512dq", has!("avx512dq")),
+        ("has_avx512vl", has!("avx512vl")),
+        ("has_avx512bitalg", has!("avx512bitalg")),
+        ("has_avx512vbmi", has!("avx512vbmi")),
+    ];
+    Ok(detected
+        .iter()
+        .filter(|(_, present)| *present)
+        .map(|(flag, _)| flag.to_string())
+        .collect())
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn native_flags(target: &Target) -> Result<Vec<String>, ModuleError> {
+    Err(ModuleError::Compile(format!(
+        "--cpu native is only supported on x86_64 hosts; name a CPU level for {}",
+        target.name
+    )))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use wasmtime::{Config, Engine, ExternType, Module};
 use wpack_stub::{DirMapping, EnvVar, FORMAT_VERSION, engine, payload};
 
 use crate::cli::InspectArgs;
+use crate::stub_image;
 
 /// Name of the section in wasmtime's precompiled image that records the
 /// wasmtime version (`wasmtime_environ::obj::ELF_WASM_ENGINE`): one format
@@ -92,19 +93,27 @@ fn wasmtime_version(image: &[u8]) -> Option<String> {
 
 /// The module's imports and exports, read by loading the payload into a
 /// wasmtime engine configured like the stub's. Only for payloads of this
-/// machine's architecture (the code is loaded, never run).
+/// machine's architecture and OS (the code is loaded, never run); wasmtime
+/// loads only for the host's exact triple, so a static (musl) payload is
+/// loaded as the host's, which is the same code. The engine's CPU flags must
+/// match the payload's: baseline first, then this machine's (`--cpu native`).
 fn describe_module(image: &[u8], target: &str) -> Option<(Vec<String>, Vec<String>)> {
-    if !target.starts_with(std::env::consts::ARCH) {
+    let host = stub_image::host_triple();
+    if arch_and_os(target) != arch_and_os(host) {
         return None;
     }
-    let mut config = Config::new();
-    engine::configure(&mut config);
-    config.target(target).ok()?;
-    let engine = Engine::new(&config).ok()?;
-    // SAFETY: the payload's checksum matched, so these are the bytes wpack
-    // wrote with `precompile_module`; wasmtime checks version and settings,
-    // and nothing is executed.
-    let module = unsafe { Module::deserialize(&engine, image) }.ok()?;
+    let module = [Some(host), None].into_iter().find_map(|triple| {
+        let mut config = Config::new();
+        engine::configure(&mut config);
+        if let Some(triple) = triple {
+            config.target(triple).ok()?;
+        }
+        let engine = Engine::new(&config).ok()?;
+        // SAFETY: the payload's checksum matched, so these are the bytes
+        // wpack wrote with `precompile_module`; wasmtime checks version and
+        // settings, and nothing is executed.
+        unsafe { Module::deserialize(&engine, image) }.ok()
+    })?;
     let imports = module
         .imports()
         .map(|i| format!("{}::{} ({})", i.module(), i.name(), kind(&i.ty())))
@@ -114,6 +123,12 @@ fn describe_module(image: &[u8], target: &str) -> Option<(Vec<String>, Vec<Strin
         .map(|e| format!("{} ({})", e.name(), kind(&e.ty())))
         .collect();
     Some((imports, exports))
+}
+
+/// The first and third parts of a target triple (`x86_64`, `linux`).
+fn arch_and_os(triple: &str) -> (Option<&str>, Option<&str>) {
+    let mut parts = triple.split('-');
+    (parts.next(), parts.nth(1))
 }
 
 fn kind(ty: &ExternType) -> &'static str {
@@ -190,7 +205,10 @@ fn as_text(r: &Report) -> String {
     for (label, items) in [("Imports:", &r.imports), ("Exports:", &r.exports)] {
         match items {
             Some(items) => line(label, list_or_none(items.clone())),
-            None => line(label, "not shown (payload for another architecture)".into()),
+            None => line(
+                label,
+                "not shown (payload for another platform or CPU level)".into(),
+            ),
         }
     }
     out

@@ -1,7 +1,7 @@
 //! `wpack`: turns a WebAssembly (WASI) program into one native executable.
 //!
 //! The work is split by concern: `cli` (arguments), `compile` (checking and
-//! precompiling the module), `inspect` (reading a packed file back), `stub_image` (the runtime the output starts as),
+//! precompiling the module), `inspect` (reading a packed file back), `stub_image` and `targets` (the runtime the output starts as, per platform),
 //! `output` (writing the result safely) and `pack` (the steps in order).
 
 mod cli;
@@ -10,6 +10,7 @@ mod inspect;
 mod output;
 mod pack;
 mod stub_image;
+mod targets;
 
 use std::process::ExitCode;
 

@@ -12,6 +12,10 @@ use crate::{compile, output, stub_image};
 const ANNOUNCE_COMPILE_ABOVE: usize = 1 << 20;
 
 pub fn pack(cli: &PackArgs) -> Result<()> {
+    if cli.list_targets {
+        print!("{}", stub_image::list_targets());
+        return Ok(());
+    }
     let started = Instant::now();
     let input = cli.input.as_deref().expect("clap requires INPUT");
     let shown = input.display();
@@ -25,12 +29,20 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
     };
     output::check_target(&output, input)?;
 
-    let stub = stub_image::load(cli.stub.as_deref())?;
     let stub_name = match &cli.stub {
         Some(path) => format!("the stub {}", path.display()),
         None => "the built-in stub".to_owned(),
     };
-    let target = stub_image::target_of(&stub, &stub_name)?;
+    let target = match (&cli.target, &cli.stub) {
+        (Some(name), _) => stub_image::find_target(name)?,
+        (None, None) => stub_image::default_target(),
+        (None, Some(_)) => {
+            let stub = stub_image::load(cli.stub.as_deref(), stub_image::default_target())?;
+            stub_image::target_of(&stub, &stub_name)?
+        }
+    };
+    let stub = stub_image::load(cli.stub.as_deref(), target)?;
+    stub_image::check(&stub, target, &stub_name)?;
 
     compile::check_module(&wasm).with_context(|| shown.to_string())?;
     if !cli.quiet {
@@ -38,15 +50,17 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
     }
     if !cli.quiet && wasm.len() > ANNOUNCE_COMPILE_ABOVE {
         eprintln!(
-            "wpack: compiling {shown} ({}) for {target}...",
-            human(wasm.len())
+            "wpack: compiling {shown} ({}) for {}...",
+            human(wasm.len()),
+            target.name
         );
     }
-    let compiled = compile::precompile(&wasm, target).with_context(|| shown.to_string())?;
+    let compiled =
+        compile::precompile(&wasm, target, &cli.cpu).with_context(|| shown.to_string())?;
 
     let manifest = Manifest {
         wpack_version: env!("CARGO_PKG_VERSION").to_owned(),
-        target: target.to_owned(),
+        target: target.triple.to_owned(),
         module_name: input
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -65,9 +79,10 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
             .map(|m| m.len() as usize)
             .unwrap_or(0);
         eprintln!(
-            "wpack: packed {shown} into {} ({}, {target}) in {:.2}s",
+            "wpack: packed {shown} into {} ({}, {}) in {:.2}s",
             output.display(),
             human(size),
+            target.name,
             started.elapsed().as_secs_f64()
         );
     }

@@ -1,5 +1,5 @@
-//! The stub a packed program starts as: the one built into wpack, or one given
-//! with `--stub`, checked before anything is appended to it.
+//! The stub a packed program starts as: one built into wpack for the chosen
+//! target, or one given with `--stub`, checked before anything is appended.
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -7,26 +7,142 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use goblin::Object;
 use goblin::elf::header::{EM_AARCH64, EM_X86_64, ET_DYN, ET_EXEC};
+use goblin::pe::header::{COFF_MACHINE_ARM64, COFF_MACHINE_X86_64};
 use wpack_stub::{FormatError, payload};
 
-/// The stub built by `build.rs` for the host, in its own cargo invocation.
-static EMBEDDED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/wpack-stub"));
+use crate::targets::{Arch, Format, TARGETS, Target};
 
-/// The stub bytes to pack with: `--stub PATH` if given, else the embedded one.
-pub fn load(path: Option<&Path>) -> Result<Cow<'static, [u8]>> {
+/// The stubs `build.rs` built, by Rust target triple.
+mod built {
+    include!(concat!(env!("OUT_DIR"), "/stubs.rs"));
+}
+
+fn embedded(target: &Target) -> Option<&'static [u8]> {
+    built::EMBEDDED
+        .iter()
+        .find(|(triple, _)| *triple == target.triple)
+        .map(|(_, bytes)| *bytes)
+}
+
+/// The Rust target triple wpack itself was built for.
+pub fn host_triple() -> &'static str {
+    built::HOST_TRIPLE
+}
+
+/// The target used without `--target`: this machine's platform, static when
+/// that stub is available (see BENCHMARKS.md for why that is the default).
+pub fn default_target() -> &'static Target {
+    let host = TARGETS.iter().find(|t| t.triple == built::HOST_TRIPLE);
+    let static_twin = host.and_then(|h| {
+        TARGETS
+            .iter()
+            .find(|t| t.arch == h.arch && t.format == h.format && t.triple.ends_with("-musl"))
+            .filter(|t| embedded(t).is_some())
+    });
+    static_twin.or(host).unwrap_or(&TARGETS[0])
+}
+
+/// Looks up `--target NAME`.
+pub fn find_target(name: &str) -> Result<&'static Target> {
+    TARGETS.iter().find(|t| t.name == name).with_context(|| {
+        let names: Vec<&str> = TARGETS.iter().map(|t| t.name).collect();
+        format!(
+            "unknown target {name:?}; known targets: {}",
+            names.join(", ")
+        )
+    })
+}
+
+/// `wpack --list-targets`.
+pub fn list_targets() -> String {
+    let default = default_target().name;
+    let mut out = String::new();
+    for t in TARGETS {
+        let state = match embedded(t) {
+            Some(stub) => format!("stub built in ({} KiB)", stub.len() / 1024),
+            None => format!("no stub in this wpack: {}", how_to_build(t)),
+        };
+        let mark = if t.name == default { " (default)" } else { "" };
+        out.push_str(&format!(
+            "{:<18}{}{mark}\n{:<18}{state}\n",
+            t.name, t.summary, ""
+        ));
+    }
+    out
+}
+
+fn how_to_build(t: &Target) -> String {
+    format!(
+        "`rustup target add {}`, install {}, then rebuild wpack (scripts/install-targets.sh does both)",
+        t.triple, t.needs
+    )
+}
+
+/// The stub bytes for `target`: `--stub PATH` if given, else the embedded one.
+pub fn load(path: Option<&Path>, target: &Target) -> Result<Cow<'static, [u8]>> {
     match path {
-        None => Ok(Cow::Borrowed(EMBEDDED)),
         Some(path) => {
             let bytes = std::fs::read(path)
                 .with_context(|| format!("cannot read the stub {}", path.display()))?;
             Ok(Cow::Owned(bytes))
         }
+        None => match embedded(target) {
+            Some(bytes) => Ok(Cow::Borrowed(bytes)),
+            None => bail!(
+                "this wpack carries no stub for {}: {}; or pass --stub PATH",
+                target.name,
+                how_to_build(target)
+            ),
+        },
     }
 }
 
-/// Checks that `stub` is a bare stub executable for a platform wpack can
-/// compile for, and returns the target triple to compile the module for.
-pub fn target_of(stub: &[u8], name: &str) -> Result<&'static str> {
+/// The format and architecture of an executable, if it is one wpack knows.
+fn kind_of(stub: &[u8], name: &str) -> Result<(Format, Arch)> {
+    match Object::parse(stub) {
+        Ok(Object::Elf(elf)) => {
+            if !matches!(elf.header.e_type, ET_EXEC | ET_DYN) || elf.entry == 0 || !elf.is_64 {
+                bail!("{name} is not a 64-bit executable (it may be a library or an object file)");
+            }
+            match elf.header.e_machine {
+                EM_X86_64 => Ok((Format::Elf, Arch::X86_64)),
+                EM_AARCH64 => Ok((Format::Elf, Arch::Aarch64)),
+                machine => bail!(
+                    "{name} is for an unsupported architecture (ELF machine {machine}); \
+                     wpack packs for x86_64 and aarch64"
+                ),
+            }
+        }
+        Ok(Object::PE(pe)) => {
+            if pe.is_lib {
+                bail!("{name} is a DLL, not an executable");
+            }
+            match pe.header.coff_header.machine {
+                COFF_MACHINE_X86_64 => Ok((Format::Pe, Arch::X86_64)),
+                COFF_MACHINE_ARM64 => Ok((Format::Pe, Arch::Aarch64)),
+                machine => {
+                    bail!("{name} is for an unsupported architecture (PE machine {machine:#x})")
+                }
+            }
+        }
+        Ok(Object::Mach(_)) => {
+            bail!("{name} is a macOS executable; macOS output is not supported yet")
+        }
+        _ => bail!("{name} is not an executable wpack can use as a stub (expected ELF or PE)"),
+    }
+}
+
+/// The target a `--stub` file is for, when no `--target` was given.
+pub fn target_of(stub: &[u8], name: &str) -> Result<&'static Target> {
+    let (format, arch) = kind_of(stub, name)?;
+    TARGETS
+        .iter()
+        .find(|t| t.format == format && t.arch == arch)
+        .with_context(|| format!("{name}: wpack has no target for this kind of executable"))
+}
+
+/// Checks that `stub` is a bare stub executable for `target`.
+pub fn check(stub: &[u8], target: &Target, name: &str) -> Result<()> {
     match payload::read(stub) {
         Err(FormatError::NotPacked) => {}
         _ => bail!(
@@ -34,24 +150,16 @@ pub fn target_of(stub: &[u8], name: &str) -> Result<&'static str> {
              use the stub built into wpack or a freshly built `wpack-stub`"
         ),
     }
-    let elf = match Object::parse(stub) {
-        Ok(Object::Elf(elf)) => elf,
-        Ok(Object::PE(_)) | Ok(Object::Mach(_)) => {
-            bail!("{name} is a Windows or macOS executable; this wpack packs for Linux only")
-        }
-        _ => bail!("{name} is not an executable wpack can use as a stub (expected an ELF file)"),
-    };
-    if !matches!(elf.header.e_type, ET_EXEC | ET_DYN) || elf.entry == 0 || !elf.is_64 {
-        bail!("{name} is not a 64-bit executable (it may be a library or an object file)");
+    let (format, arch) = kind_of(stub, name)?;
+    if (format, arch) != (target.format, target.arch) {
+        bail!(
+            "{name} is a {arch:?} {format:?} executable, but the target {} needs a {:?} {:?} one",
+            target.name,
+            target.arch,
+            target.format
+        );
     }
-    match elf.header.e_machine {
-        EM_X86_64 => Ok("x86_64-unknown-linux-gnu"),
-        EM_AARCH64 => Ok("aarch64-unknown-linux-gnu"),
-        machine => bail!(
-            "{name} is for an unsupported architecture (ELF machine {machine}); \
-             wpack packs for x86_64 and aarch64"
-        ),
-    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -59,14 +167,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn embedded_stub_is_a_bare_host_executable() {
-        let target = target_of(EMBEDDED, "embedded").unwrap();
-        assert!(target.starts_with(std::env::consts::ARCH), "{target}");
+    fn embedded_stubs_match_their_targets() {
+        for t in TARGETS {
+            if let Some(stub) = embedded(t) {
+                check(stub, t, t.name).unwrap();
+            }
+        }
+        assert!(embedded(default_target()).is_some());
     }
 
     #[test]
     fn rejects_non_executables() {
-        assert!(target_of(b"", "x").is_err());
-        assert!(target_of(b"#!/bin/sh\necho hi\n", "x").is_err());
+        assert!(kind_of(b"", "x").is_err());
+        assert!(kind_of(b"#!/bin/sh\necho hi\n", "x").is_err());
     }
 }

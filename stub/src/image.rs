@@ -70,11 +70,22 @@ pub fn load() -> Result<Loaded> {
     // hash matches, and the mapping lives until the process exits.
     let module = unsafe { Module::deserialize_raw(&engine, NonNull::from(packed.payload)) }
         .map_err(|e| {
-            anyhow!(
-                "{}: the compiled code does not fit this runtime ({e}); \
-                 pack the .wasm again with the wpack that matches this stub",
-                exe.display()
-            )
+            let detail = format!("{e:#}");
+            if detail.contains("incompatible with native host") {
+                anyhow!(
+                    "{}: this program was compiled for CPU features this machine lacks \
+                     ({}); pack it again with a lower --cpu (the default, baseline, \
+                     runs on every CPU of its architecture)",
+                    exe.display(),
+                    detail.replace('\n', " ")
+                )
+            } else {
+                anyhow!(
+                    "{}: the compiled code does not fit this runtime ({detail}); \
+                     pack the .wasm again with the wpack that matches this stub",
+                    exe.display()
+                )
+            }
         })?;
     Ok(Loaded {
         engine,
@@ -132,7 +143,14 @@ impl CustomCodeMemory for MappedCode {
         // SAFETY: wasmtime passes the page-aligned text section of the payload,
         // which nothing writes to.
         unsafe { region::protect(ptr, len, region::Protection::READ_EXECUTE) }
-            .map_err(|e| wasmtime::format_err!("cannot make code executable: {e}"))
+            .map_err(|e| wasmtime::format_err!("cannot make code executable: {e}"))?;
+        // Architectures without coherent instruction caches (aarch64) must
+        // not execute stale instructions for these pages.
+        use wasmtime_internal_jit_icache_coherence as icache;
+        // SAFETY: the range is the mapped text section just made executable.
+        unsafe { icache::clear_cache(ptr.cast(), len) }
+            .and_then(|()| icache::pipeline_flush_mt())
+            .map_err(|e| wasmtime::format_err!("cannot synchronise the instruction cache: {e}"))
     }
 
     fn unpublish_executable(&self, ptr: *const u8, len: usize) -> wasmtime::Result<()> {

@@ -15,7 +15,7 @@ fn main() -> ExitCode {
     match image::load().and_then(|loaded| run::run(&program, loaded)) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("{program}: {error:#}");
+            run::report(&format!("{program}: {error:#}"));
             ExitCode::FAILURE
         }
     }

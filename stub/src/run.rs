@@ -14,12 +14,19 @@ use wpack_stub::Manifest;
 
 use crate::image::Loaded;
 
-/// Exit status after a trap: what `wasmtime run` uses on Unix (128 + SIGABRT),
-/// so scripts that wrap either see the same thing.
-const TRAP_EXIT_CODE: u8 = 134;
+/// Exit status after a trap: what `wasmtime run` uses (128 + SIGABRT on
+/// Unix, abort's 3 on Windows), so scripts that wrap either see the same.
+const TRAP_EXIT_CODE: u8 = if cfg!(windows) { 3 } else { 134 };
 
 /// Frames of the wasm backtrace shown after a trap, innermost first.
 const BACKTRACE_FRAMES: usize = 6;
+
+/// Writes one line to stderr. Unlike `eprintln!`, never panics: with stderr
+/// closed the line is lost, but the exit status still tells what happened.
+pub fn report(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
 
 /// The name this program was started as, without directories, for messages.
 pub fn program_name() -> String {
@@ -49,7 +56,10 @@ pub fn run(program: &str, loaded: Loaded) -> Result<ExitCode> {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(error) => {
             if let Some(exit) = error.downcast_ref::<I32Exit>() {
-                // As on any Unix process, only the low 8 bits reach the parent.
+                // Unix keeps only the low 8 bits of a status; Windows all 32.
+                if cfg!(windows) {
+                    std::process::exit(exit.0);
+                }
                 return Ok(ExitCode::from(exit.0 as u8));
             }
             if let Some(trap) = error.downcast_ref::<Trap>() {
@@ -57,7 +67,7 @@ pub fn run(program: &str, loaded: Loaded) -> Result<ExitCode> {
                     .downcast_ref::<WasmBacktrace>()
                     .map(describe_backtrace)
                     .unwrap_or_default();
-                eprintln!("{program}: {trap}{backtrace}");
+                report(&format!("{program}: {trap}{backtrace}"));
                 return Ok(ExitCode::from(TRAP_EXIT_CODE));
             }
             // Anything else (a missing import, a host error): the innermost

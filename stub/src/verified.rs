@@ -12,10 +12,10 @@
 //! As in git's "racy" index rule, a file changed less than [`SETTLE`] before
 //! the check is not recorded: its timestamps may be too coarse to tell that
 //! change from a later one. Without a usable cache directory every start
-//! hashes, which is always safe.
+//! hashes, which is always safe. So does every start on platforms without
+//! inode numbers and change times (Windows).
 
-use std::fs::{File, Metadata};
-use std::os::unix::fs::MetadataExt;
+use std::fs::File;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -35,11 +35,11 @@ pub struct Entry {
 impl Entry {
     /// Describes the open file `file` whose payload hash is `payload_hash`.
     pub fn for_file(file: &File, payload_hash: u64) -> Option<Self> {
-        let meta = file.metadata().ok()?;
+        let id = identity(file)?;
         Some(Self {
-            path: cache_dir().map(|dir| dir.join(format!("{:x}-{:x}", meta.dev(), meta.ino()))),
-            record: record(&meta, payload_hash),
-            settled: settled(&meta),
+            path: cache_dir().map(|dir| dir.join(format!("{:x}-{:x}", id.dev, id.ino))),
+            record: record(&id, payload_hash),
+            settled: settled(&id),
         })
     }
 
@@ -71,16 +71,43 @@ impl Entry {
     }
 }
 
-fn record(meta: &Metadata, payload_hash: u64) -> Vec<u8> {
+/// What identifies a file's current contents without reading them.
+struct Identity {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+#[cfg(unix)]
+fn identity(file: &File) -> Option<Identity> {
+    use std::os::unix::fs::MetadataExt;
+    let m = file.metadata().ok()?;
+    Some(Identity {
+        dev: m.dev(),
+        ino: m.ino(),
+        size: m.size(),
+        mtime: (m.mtime(), m.mtime_nsec()),
+        ctime: (m.ctime(), m.ctime_nsec()),
+    })
+}
+
+#[cfg(not(unix))]
+fn identity(_file: &File) -> Option<Identity> {
+    None
+}
+
+fn record(id: &Identity, payload_hash: u64) -> Vec<u8> {
     let mut out = ENTRY_TAG.to_vec();
     for field in [
-        meta.dev(),
-        meta.ino(),
-        meta.size(),
-        meta.mtime() as u64,
-        meta.mtime_nsec() as u64,
-        meta.ctime() as u64,
-        meta.ctime_nsec() as u64,
+        id.dev,
+        id.ino,
+        id.size,
+        id.mtime.0 as u64,
+        id.mtime.1 as u64,
+        id.ctime.0 as u64,
+        id.ctime.1 as u64,
         payload_hash,
     ] {
         out.extend_from_slice(&field.to_le_bytes());
@@ -88,8 +115,8 @@ fn record(meta: &Metadata, payload_hash: u64) -> Vec<u8> {
     out
 }
 
-fn settled(meta: &Metadata) -> bool {
-    let changed = UNIX_EPOCH + Duration::new(meta.ctime().max(0) as u64, meta.ctime_nsec() as u32);
+fn settled(id: &Identity) -> bool {
+    let changed = UNIX_EPOCH + Duration::new(id.ctime.0.max(0) as u64, id.ctime.1 as u32);
     SystemTime::now()
         .duration_since(changed)
         .is_ok_and(|age| age > SETTLE)

@@ -1,0 +1,69 @@
+// The platforms wpack packs for. This file is also `include!`d by
+// `build.rs`, which builds a stub for each target it can; so it holds data
+// only and depends on nothing.
+
+/// Executable format of a target's stub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Elf,
+    Pe,
+}
+
+/// CPU architecture of a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arch {
+    X86_64,
+    Aarch64,
+}
+
+/// A platform wpack can pack for.
+#[derive(Debug)]
+pub struct Target {
+    /// What users type after `--target`.
+    pub name: &'static str,
+    /// The Rust target the stub is built for; Cranelift compiles for it too
+    /// (wasmtime only compares architecture and operating system).
+    pub triple: &'static str,
+    pub format: Format,
+    pub arch: Arch,
+    /// One line for `--list-targets`.
+    pub summary: &'static str,
+    /// What building this target's stub needs besides `rustup target add`.
+    pub needs: &'static str,
+}
+
+/// Every target, the default for this host first among its platform.
+pub const TARGETS: &[Target] = &[
+    Target {
+        name: "x86_64-linux",
+        triple: "x86_64-unknown-linux-musl",
+        format: Format::Elf,
+        arch: Arch::X86_64,
+        summary: "Linux x86_64, static (musl): runs on any distribution, Alpine included",
+        needs: "a C compiler for wasmtime's helpers (gcc)",
+    },
+    Target {
+        name: "x86_64-linux-gnu",
+        triple: "x86_64-unknown-linux-gnu",
+        format: Format::Elf,
+        arch: Arch::X86_64,
+        summary: "Linux x86_64, dynamically linked against glibc",
+        needs: "gcc",
+    },
+    Target {
+        name: "aarch64-linux",
+        triple: "aarch64-unknown-linux-musl",
+        format: Format::Elf,
+        arch: Arch::Aarch64,
+        summary: "Linux aarch64 (arm64), static (musl)",
+        needs: "an aarch64 C compiler for wasmtime's helpers (Debian: gcc-aarch64-linux-gnu)",
+    },
+    Target {
+        name: "x86_64-windows",
+        triple: "x86_64-pc-windows-gnu",
+        format: Format::Pe,
+        arch: Arch::X86_64,
+        summary: "Windows x86_64 (.exe)",
+        needs: "MinGW-w64's linker and import libraries (Debian: gcc-mingw-w64-x86-64)",
+    },
+];

@@ -1,0 +1,291 @@
+//! Packing for other platforms from this Linux x86_64 host, and running the
+//! results: natively (Linux x86_64, static and glibc), under qemu-aarch64
+//! (aarch64) and under wine (Windows). Outputs and exit codes must match the
+//! native packed run. `scripts/install-targets.sh` installs the emulators;
+//! without one, the test says so loudly (and fails under CI).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+/// How to run a packed file of each target on this host.
+fn runner(target: &str) -> Option<Vec<String>> {
+    let have = |tool: &str| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    match target {
+        "x86_64-linux" | "x86_64-linux-gnu" => Some(vec![]),
+        "aarch64-linux" => have("qemu-aarch64").then(|| vec!["qemu-aarch64".into()]),
+        "x86_64-windows" => ["wine64", "wine"]
+            .into_iter()
+            .find(|w| have(w))
+            .map(|w| vec![w.to_string()]),
+        _ => None,
+    }
+}
+
+fn missing(what: &str) {
+    let msg = format!(
+        "!!! {what}: NOT TESTED here. Install it with scripts/install-targets.sh, then run \
+         `cargo test --release -p wpack --test targets`"
+    );
+    eprintln!("{msg}");
+    assert!(std::env::var_os("CI").is_none(), "{msg}");
+}
+
+fn run(target: &str, exe: &Path, args: &[&str], cwd: &Path) -> (Option<i32>, String, String) {
+    let mut prefix = runner(target).unwrap();
+    let mut cmd = Command::new(if prefix.is_empty() {
+        exe.as_os_str().to_owned()
+    } else {
+        prefix.remove(0).into()
+    });
+    if !runner(target).unwrap().is_empty() {
+        cmd.arg(exe);
+    }
+    let wine_prefix = root().join("target").join("wine-prefix");
+    let out = cmd
+        .args(args)
+        .current_dir(cwd)
+        .env("WINEDEBUG", "-all")
+        .env("WINEPREFIX", &wine_prefix)
+        .output()
+        .unwrap();
+    // wine turns "\n" written by the program into "\r\n" only for consoles;
+    // normalise anyway so the comparison is about content.
+    let text = |b: &[u8]| String::from_utf8_lossy(b).replace("\r\n", "\n");
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
+/// Builds tests/wine/bcryptprimitives.c into `dir`, next to the .exe files:
+/// wine 8.0 lacks that DLL, which Windows 10+ has (see the file).
+fn wine_shim(dir: &Path) {
+    let status = Command::new("x86_64-w64-mingw32-gcc")
+        .args(["-shared", "-O2", "-o"])
+        .arg(dir.join("bcryptprimitives.dll"))
+        .arg(root().join("tests/wine/bcryptprimitives.c"))
+        .arg("-ladvapi32")
+        .status()
+        .expect("x86_64-w64-mingw32-gcc (scripts/install-targets.sh installs it)");
+    assert!(status.success());
+}
+
+fn targets_carried() -> Vec<String> {
+    let out = wpack(&["--list-targets"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let mut carried = Vec::new();
+    let lines: Vec<&str> = text.lines().collect();
+    for pair in lines.chunks(2) {
+        let name = pair[0].split_whitespace().next().unwrap().to_string();
+        if pair[1].contains("stub built in") {
+            carried.push(name);
+        }
+    }
+    carried
+}
+
+#[test]
+fn list_targets_names_every_target_and_the_default() {
+    let out = wpack(&["--list-targets"]);
+    let text = stdout(&out);
+    for name in [
+        "x86_64-linux",
+        "x86_64-linux-gnu",
+        "aarch64-linux",
+        "x86_64-windows",
+    ] {
+        assert!(text.contains(name), "{text}");
+    }
+    assert_eq!(text.matches("(default)").count(), 1, "{text}");
+}
+
+#[test]
+fn every_target_runs_the_samples_like_the_native_build() {
+    let dir = tempdir();
+    let carried = targets_carried();
+    for target in [
+        "x86_64-linux",
+        "x86_64-linux-gnu",
+        "aarch64-linux",
+        "x86_64-windows",
+    ] {
+        if !carried.iter().any(|c| c == target) {
+            missing(&format!(
+                "the {target} stub (this wpack was built without it)"
+            ));
+            continue;
+        }
+        let Some(_) = runner(target) else {
+            missing(&format!("an emulator for {target}"));
+            continue;
+        };
+        let tdir = dir.path().join(target);
+        std::fs::create_dir_all(tdir.join("data")).unwrap();
+        if target.contains("windows") {
+            wine_shim(&tdir);
+        }
+        std::fs::write(tdir.join("data").join("in.txt"), "alpha beta\ngamma\n").unwrap();
+        let exe = |name: &str| -> PathBuf {
+            let suffix = if target.contains("windows") {
+                ".exe"
+            } else {
+                ""
+            };
+            let out = tdir.join(format!("{name}{suffix}"));
+            let mut extra = vec!["--target", target];
+            if name == "wc" {
+                extra.extend(["--dir", "data"]);
+            }
+            pack(&sample(name), &out, &extra);
+            out
+        };
+        let cases: [(&str, &[&str], Option<i32>, &str); 5] = [
+            ("hello", &[], Some(0), "Hello, world!\n"),
+            ("fib", &["20"], Some(0), "fib(20) = 6765\n"),
+            ("wc", &["data/in.txt"], Some(0), "2 3 17 data/in.txt\n"),
+            ("args", &["two words", "ünï", "exit=7"], Some(7), ""),
+            ("panic", &["divide"], None, ""),
+        ];
+        for (name, args, code, expected) in cases {
+            let (got_code, got_out, got_err) = run(target, &exe(name), args, &tdir);
+            let what = format!("{target} {name}: stderr {got_err}");
+            match name {
+                "args" => {
+                    assert_eq!(got_code, code, "{what}");
+                    assert!(
+                        got_out.contains("argv[1]=two words\nargv[2]=ünï\n"),
+                        "{what}: {got_out}"
+                    );
+                }
+                "panic" => {
+                    let trap = if target.contains("windows") { 3 } else { 134 };
+                    assert_eq!(got_code, Some(trap), "{what}");
+                    assert!(
+                        got_err.contains("wasm trap: integer divide by zero"),
+                        "{what}"
+                    );
+                }
+                _ => {
+                    assert_eq!((got_code, got_out.as_str()), (code, expected), "{what}");
+                }
+            }
+        }
+        let size = std::fs::metadata(exe("hello")).unwrap().len();
+        eprintln!("{target}: packed hello is {size} bytes; samples ran as natively");
+    }
+}
+
+#[test]
+fn static_linux_output_needs_no_loader() {
+    let dir = tempdir();
+    let out = dir.path().join("hello");
+    pack(&sample("hello"), &out, &["--target", "x86_64-linux"]);
+    let bytes = std::fs::read(&out).unwrap();
+    let elf = goblin::elf::Elf::parse(&bytes).unwrap();
+    assert!(
+        elf.interpreter.is_none(),
+        "static output has an ELF interpreter"
+    );
+    assert!(
+        elf.libraries.is_empty(),
+        "static output needs {:?}",
+        elf.libraries
+    );
+}
+
+#[test]
+fn unknown_target_and_mismatched_stub_are_clear_errors() {
+    let dir = tempdir();
+    let out = dir.path().join("x");
+    let result = wpack(&[
+        sample("hello").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--target",
+        "sparc-solaris",
+    ]);
+    assert_eq!(result.status.code(), Some(1));
+    assert!(
+        stderr(&result).contains("unknown target \"sparc-solaris\"; known targets: x86_64-linux"),
+        "{}",
+        stderr(&result)
+    );
+
+    // An x86_64 stub offered for the aarch64 target.
+    let packed = dir.path().join("packed");
+    pack(&sample("hello"), &packed, &[]);
+    let file = std::fs::read(&packed).unwrap();
+    let stub = dir.path().join("x86-stub");
+    std::fs::write(&stub, wpack_stub::payload::read(&file).unwrap().stub_region).unwrap();
+    let result = wpack(&[
+        sample("hello").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--target",
+        "aarch64-linux",
+        "--stub",
+        stub.to_str().unwrap(),
+    ]);
+    assert_eq!(result.status.code(), Some(1));
+    assert!(
+        stderr(&result).contains("needs a Aarch64 Elf one"),
+        "{}",
+        stderr(&result)
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn cpu_levels() {
+    let dir = tempdir();
+    // native runs here; an unknown level is refused at pack time.
+    let native = dir.path().join("native");
+    pack(&sample("fib"), &native, &["--cpu", "native"]);
+    let out = Command::new(&native).arg("20").output().unwrap();
+    assert_eq!(stdout(&out), "fib(20) = 6765\n");
+    let result = wpack(&[
+        sample("fib").to_str().unwrap(),
+        "-o",
+        dir.path().join("x").to_str().unwrap(),
+        "--cpu",
+        "pentium-9000",
+    ]);
+    assert_eq!(result.status.code(), Some(1));
+    assert!(
+        stderr(&result).contains("--cpu pentium-9000"),
+        "{}",
+        stderr(&result)
+    );
+
+    // A file built for x86-64-v3 on a CPU without AVX2 (qemu's baseline
+    // model): a clear message, not a crash.
+    let v3 = dir.path().join("v3");
+    pack(
+        &sample("fib"),
+        &v3,
+        &["--cpu", "x86-64-v3", "--target", "x86_64-linux"],
+    );
+    if runner("aarch64-linux").is_none() {
+        return missing("qemu-user (for qemu-x86_64)");
+    }
+    let out = Command::new("qemu-x86_64")
+        .args(["-cpu", "qemu64"])
+        .arg(&v3)
+        .arg("20")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("compiled for CPU features this machine lacks"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
