@@ -99,6 +99,10 @@ fn native_proc_exit(linker: &mut Linker<WasiP1Ctx>) -> wasmtime::Result<()> {
 fn wasi_context(manifest: &Manifest) -> Result<WasiP1Ctx> {
     let mut builder = WasiCtxBuilder::new();
     builder.inherit_stdio();
+    // The stub runs one synchronous guest: file operations can block this
+    // thread directly instead of hopping to a tokio worker thread and back
+    // for every call. Must be set before directories are added.
+    builder.allow_blocking_current_thread(true);
 
     // argv[0] is what the process was started as; every other argument goes
     // to the program untouched (wpack's own flags are all baked at pack time).

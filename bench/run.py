@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""wpack's benchmark: native vs packed vs `wasmtime run`, side by side.
+
+Usage: bench/run.py [--quick] [--no-large]
+
+Builds each workload in bench/workloads (plus samples/hello and samples/fib)
+natively and for wasm32-wasip1 from the same source, packs the .wasm with
+wpack, precompiles it with `wasmtime compile` (the pinned reference CLI from
+scripts/reference-wasmtime.sh), checks that every runner prints the same
+checksum, then times everything with hyperfine in the same run and prints
+Markdown tables: sizes, start-up, run time and ratio to native per workload,
+geomean of the compute ratios, peak RSS, pack time, and how costs grow with
+module size (bench/gen_large_wasm.py). Paste the output into BENCHMARKS.md.
+"""
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICK = "--quick" in sys.argv
+LARGE = "--no-large" not in sys.argv
+WORK = ROOT / "target" / "bench"
+
+# name -> (source, arguments, is a compute workload for the geomean)
+WORKLOADS = {
+    "fib": (ROOT / "samples/fib/fib.rs", ["36" if QUICK else "40"], True),
+    "sha256": (ROOT / "bench/workloads/sha256.rs", ["16" if QUICK else "64"], True),
+    "nbody": (ROOT / "bench/workloads/nbody.rs", ["1000000" if QUICK else "5000000"], True),
+    "sort": (ROOT / "bench/workloads/sort.rs", ["1000000" if QUICK else "5000000"], True),
+    "alloc": (ROOT / "bench/workloads/alloc.rs", ["1000000" if QUICK else "3000000"], True),
+    "fileio": (ROOT / "bench/workloads/fileio.rs", ["data/input.bin"], False),
+}
+FILEIO_MIB = 64 if QUICK else 256
+
+
+def run(*cmd, **kw):
+    return subprocess.run([str(c) for c in cmd], check=True, **kw)
+
+
+def out(*cmd, **kw):
+    return run(*cmd, capture_output=True, text=True, **kw).stdout
+
+
+def hyperfine(commands, runs, warmup=1):
+    """name -> command (no shell); returns name -> (min, median) seconds."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as f:
+        args = ["hyperfine", "-N", "--style", "none", "--runs", str(runs),
+                "--warmup", str(warmup), "--export-json", f.name]
+        for name, cmd in commands.items():
+            args += ["-n", name, cmd]
+        run(*args, stdout=subprocess.DEVNULL, cwd=WORK)
+        results = json.load(open(f.name))["results"]
+    return {r["command"]: (r["min"], r["median"]) for r in results}
+
+
+def peak_rss_kib(cmd):
+    r = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd.split(), cwd=WORK,
+                       capture_output=True, text=True)
+    return int(r.stderr.strip().splitlines()[-1])
+
+
+def fmt_s(s):
+    return f"{s * 1000:.1f} ms" if s < 10 else f"{s:.2f} s"
+
+
+def mb(path):
+    return f"{Path(path).stat().st_size / 1e6:.2f} MB"
+
+
+def main():
+    for tool in ["hyperfine", "rustc"]:
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is needed (hyperfine: apt-get install hyperfine)")
+    run("cargo", "build", "--release", "--locked", cwd=ROOT, stdout=subprocess.DEVNULL)
+    run("rustup", "target", "add", "wasm32-wasip1", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wpack = ROOT / "target/release/wpack"
+    wasmtime = Path(out(ROOT / "scripts/reference-wasmtime.sh").strip())
+    WORK.mkdir(parents=True, exist_ok=True)
+    (WORK / "data").mkdir(exist_ok=True)
+    data = WORK / "data/input.bin"
+    if not data.exists() or data.stat().st_size != FILEIO_MIB << 20:
+        with open(data, "wb") as f:
+            block = bytes((i * 131 + 7) % 256 for i in range(1 << 20))
+            for _ in range(FILEIO_MIB):
+                f.write(block)
+
+    flags = ["-C", "opt-level=3", "-C", "codegen-units=1", "-C", "panic=abort"]
+    programs = dict(WORKLOADS, hello=(ROOT / "samples/hello/hello.rs", [], False))
+    for name, (src, _, _) in programs.items():
+        run("rustc", "--edition", "2024", *flags, "-C", "strip=symbols", "-o", WORK / f"{name}-native", src)
+        run("rustc", "--edition", "2024", "--target", "wasm32-wasip1", *flags,
+            "-C", "strip=debuginfo", "-o", WORK / f"{name}.wasm", src)
+        extra = ["--dir", "data"] if name == "fileio" else []
+        run(wpack, "-q", WORK / f"{name}.wasm", "-o", WORK / f"{name}-packed", *extra)
+        run(wasmtime, "compile", WORK / f"{name}.wasm", "-o", WORK / f"{name}.cwasm")
+
+    def commands(name, args):
+        a = " ".join(args)
+        dirs = "--dir data " if name == "fileio" else ""
+        return {
+            "native": f"./{name}-native {a}",
+            "wpack": f"./{name}-packed {a}",
+            "wasmtime": f"{wasmtime} run --allow-precompiled {dirs}{name}.cwasm {a}",
+        }
+
+    # Every runner must print the same thing.
+    for name, (_, args, _) in programs.items():
+        seen = {who: subprocess.run(cmd.split(), cwd=WORK, capture_output=True, text=True).stdout
+                for who, cmd in commands(name, args).items()}
+        if len(set(seen.values())) != 1:
+            sys.exit(f"{name}: runners disagree: {seen}")
+
+    # Packed files are verified once, then remembered (see stub/src/verified.rs);
+    # measure the steady state, as users see it from the second run on.
+    import time
+    time.sleep(2.5)
+    for name, (_, args, _) in programs.items():
+        subprocess.run(commands(name, args)["wpack"].split(), cwd=WORK, capture_output=True)
+
+    runs = 3 if QUICK else 10
+    startup = hyperfine(commands("hello", []), runs=20 if QUICK else 200, warmup=10)
+    times, rss = {}, {}
+    for name, (_, args, _) in WORKLOADS.items():
+        times[name] = hyperfine(commands(name, args), runs=runs)
+        rss[name] = {who: peak_rss_kib(cmd) for who, cmd in commands(name, args).items()}
+    rss["hello"] = {who: peak_rss_kib(cmd) for who, cmd in commands("hello", []).items()}
+    pack = hyperfine({
+        "wpack sha256": f"{wpack} -q sha256.wasm -o p-sha256",
+        "wasmtime compile sha256": f"{wasmtime} compile sha256.wasm -o c-sha256.cwasm",
+    }, runs=runs)
+
+    commit = out("git", "rev-parse", "--short", "HEAD", cwd=ROOT).strip()
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                if l.startswith("model name")), platform.processor())
+    print(f"Machine: {cpu}, {os.cpu_count()} cores, Linux {platform.release()}; "
+          f"date {date.today()}; commit {commit}; {out(wasmtime, '--version').strip()}; "
+          f"{'quick run' if QUICK else 'full run'}\n")
+
+    print("| file | size |\n|---|---|")
+    stub = ROOT / "target/wpack-stub/x86_64-unknown-linux-musl/stub/wpack-stub"
+    if stub.exists():
+        print(f"| stub (static, x86_64) | {mb(stub)} |")
+    print(f"| packed hello | {mb(WORK / 'hello-packed')} |")
+    print(f"| native hello | {mb(WORK / 'hello-native')} |")
+    print(f"| hello.wasm / hello.cwasm | {mb(WORK / 'hello.wasm')} / {mb(WORK / 'hello.cwasm')} |\n")
+
+    print("| start-up (hello) | min | median | / native |\n|---|---|---|---|")
+    for who, (lo, med) in startup.items():
+        print(f"| {who} | {fmt_s(lo)} | {fmt_s(med)} | {med / startup['native'][1]:.2f}x |")
+    print()
+
+    print("| workload | native | wpack | wasmtime run | wpack / native | wasmtime / native | peak RSS native / wpack / wasmtime |")
+    print("|---|---|---|---|---|---|---|")
+    ratios = {"wpack": [], "wasmtime": []}
+    for name, (_, args, compute) in WORKLOADS.items():
+        t = times[name]
+        nat = t["native"][1]
+        r = {who: t[who][1] / nat for who in ["wpack", "wasmtime"]}
+        if compute:
+            for who in ratios:
+                ratios[who].append(r[who])
+        m = rss[name]
+        print(f"| {name} {' '.join(args)} | {fmt_s(nat)} | {fmt_s(t['wpack'][1])} | "
+              f"{fmt_s(t['wasmtime'][1])} | {r['wpack']:.2f}x | {r['wasmtime']:.2f}x | "
+              f"{m['native'] / 1024:.0f} / {m['wpack'] / 1024:.0f} / {m['wasmtime'] / 1024:.0f} MB |")
+    geo = {who: math.exp(sum(map(math.log, v)) / len(v)) for who, v in ratios.items()}
+    print(f"| **geomean (compute)** | | | | **{geo['wpack']:.2f}x** | **{geo['wasmtime']:.2f}x** | |")
+    m = rss["hello"]
+    print(f"| hello (RSS only) | | | | | | {m['native'] / 1024:.1f} / {m['wpack'] / 1024:.1f} / {m['wasmtime'] / 1024:.1f} MB |\n")
+
+    print("| pack time | min | median |\n|---|---|---|")
+    for who, (lo, med) in pack.items():
+        print(f"| {who} | {fmt_s(lo)} | {fmt_s(med)} |")
+    print()
+
+    if LARGE:
+        large(wpack, wasmtime)
+
+
+def large(wpack, wasmtime):
+    """How pack time, size, start-up and memory grow with module size."""
+    gen = ROOT / "bench/gen_large_wasm.py"
+    sizes = [(10_000, 0), (100_000, 0), (300_000, 0), (1_000, 16), (1_000, 64)]
+    if QUICK:
+        sizes = [(10_000, 0), (100_000, 0), (1_000, 16)]
+    print("| module | wasm | packed | wpack pack | wasmtime compile | start-up wpack | start-up wasmtime | RSS wpack | RSS wasmtime |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    import time
+    for funcs, data_mib in sizes:
+        name = f"large-{funcs}f-{data_mib}m"
+        wasm = WORK / f"{name}.wasm"
+        run(sys.executable, gen, wasm, "--functions", funcs, "--data-mib", data_mib, stdout=subprocess.DEVNULL)
+        p = hyperfine({"wpack": f"{wpack} -q {wasm} -o {name}-packed",
+                       "compile": f"{wasmtime} compile {wasm} -o {name}.cwasm"}, runs=1 if QUICK else 3, warmup=0)
+        time.sleep(2.5)
+        subprocess.run([str(WORK / f"{name}-packed")], capture_output=True)  # verified once
+        s = hyperfine({"wpack": f"./{name}-packed",
+                       "wasmtime": f"{wasmtime} run --allow-precompiled {name}.cwasm"}, runs=20, warmup=3)
+        r_w = peak_rss_kib(f"./{name}-packed")
+        r_t = peak_rss_kib(f"{wasmtime} run --allow-precompiled {name}.cwasm")
+        label = f"{funcs} functions" + (f", {data_mib} MiB data" if data_mib else "")
+        print(f"| {label} | {mb(wasm)} | {mb(WORK / (name + '-packed'))} | {fmt_s(p['wpack'][1])} | "
+              f"{fmt_s(p['compile'][1])} | {fmt_s(s['wpack'][1])} | {fmt_s(s['wasmtime'][1])} | "
+              f"{r_w / 1024:.1f} MB | {r_t / 1024:.1f} MB |")
+    print()
+
+
+if __name__ == "__main__":
+    main()
