@@ -47,3 +47,32 @@ fn stub_contains_no_compiler_and_fits_the_budget() {
         "packed hello is {size} bytes, budget {PACKED_HELLO_BUDGET}"
     );
 }
+
+/// Tables the stub never reads stay out of Linux payloads: address maps,
+/// native unwind tables (registering them was quadratic in the number of
+/// functions with the static stub's unwinder) and symbol tables.
+#[test]
+fn linux_payloads_carry_no_unused_tables() {
+    let dir = tempdir();
+    let hello = pack_sample("hello", dir.path(), &["--target", "x86_64-linux"]);
+    let file = std::fs::read(&hello).unwrap();
+    let packed = payload::read(&file).unwrap();
+    let elf = goblin::elf::Elf::parse(packed.payload).unwrap();
+    let names: Vec<&str> = elf
+        .section_headers
+        .iter()
+        .filter_map(|s| elf.shdr_strtab.get_at(s.sh_name))
+        .collect();
+    assert!(names.contains(&".text"), "{names:?}");
+    for unused in [".wasmtime.addrmap", ".eh_frame"] {
+        assert!(!names.contains(&unused), "{unused} in {names:?}");
+    }
+    // The object writer always emits a symbol table; without debug symbols
+    // it holds no per-function entries (hello had 26 KiB of them).
+    for header in &elf.section_headers {
+        let name = elf.shdr_strtab.get_at(header.sh_name).unwrap_or("");
+        if name == ".symtab" || name == ".strtab" {
+            assert!(header.sh_size < 1024, "{name} is {} bytes", header.sh_size);
+        }
+    }
+}

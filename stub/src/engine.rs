@@ -24,6 +24,10 @@ pub fn configure(config: &mut Config) -> &mut Config {
         .wasm_features(WasmFeatures::all(), false)
         .wasm_features(WASM_FEATURES, true)
         .relaxed_simd_deterministic(false)
+        // The ELF symbol table wasmtime writes into compiled code serves
+        // debuggers and profilers only; it was 17% of a large payload.
+        // Checked at load time, hence shared.
+        .debug_symbols(false)
         // Modules built for threads (C/C++ with atomics) declare a shared
         // memory even when they run one thread; without this they would
         // fail to instantiate. There is no way to start a second thread
