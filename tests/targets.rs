@@ -289,3 +289,24 @@ fn cpu_levels() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[test]
+fn packing_for_every_target_needs_no_toolchain() {
+    let dir = tempdir();
+    let empty = dir.path().join("empty-bin");
+    std::fs::create_dir(&empty).unwrap();
+    for target in targets_carried() {
+        let out = dir.path().join(format!("hello-{target}"));
+        let result = Command::new(wpack_bin())
+            .arg(sample("hello"))
+            .arg("-o")
+            .arg(&out)
+            .args(["--target", &target, "-q"])
+            .env_clear()
+            .env("PATH", &empty)
+            .output()
+            .unwrap();
+        assert!(result.status.success(), "{target}: {}", stderr(&result));
+        assert!(wpack_stub::payload::read(&std::fs::read(&out).unwrap()).is_ok());
+    }
+}

@@ -102,8 +102,9 @@ pub struct PackArgs {
     #[arg(long)]
     pub inherit_env: bool,
 
-    /// The platform to pack for (see --list-targets). Default: this
-    /// machine's, static where possible.
+    /// The platform to pack for (see --list-targets). Default: the one
+    /// this wpack runs on (`x86_64-linux-gnu` here); `x86_64-linux` is the
+    /// static build that runs on every Linux distribution.
     #[arg(long, value_name = "TARGET")]
     pub target: Option<String>,
 

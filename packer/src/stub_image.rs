@@ -29,17 +29,14 @@ pub fn host_triple() -> &'static str {
     built::HOST_TRIPLE
 }
 
-/// The target used without `--target`: this machine's platform, static when
-/// that stub is available (see BENCHMARKS.md for why that is the default).
+/// The target used without `--target`: the platform wpack was built for.
+/// (The static musl build is not the default: it reads files through WASI at
+/// half the speed of the glibc one; see BENCHMARKS.md.)
 pub fn default_target() -> &'static Target {
-    let host = TARGETS.iter().find(|t| t.triple == built::HOST_TRIPLE);
-    let static_twin = host.and_then(|h| {
-        TARGETS
-            .iter()
-            .find(|t| t.arch == h.arch && t.format == h.format && t.triple.ends_with("-musl"))
-            .filter(|t| embedded(t).is_some())
-    });
-    static_twin.or(host).unwrap_or(&TARGETS[0])
+    TARGETS
+        .iter()
+        .find(|t| t.triple == built::HOST_TRIPLE)
+        .unwrap_or(&TARGETS[0])
 }
 
 /// Looks up `--target NAME`.

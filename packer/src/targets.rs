@@ -32,7 +32,7 @@ pub struct Target {
     pub needs: &'static str,
 }
 
-/// Every target, the default for this host first among its platform.
+/// Every target wpack knows.
 pub const TARGETS: &[Target] = &[
     Target {
         name: "x86_64-linux",
