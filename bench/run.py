@@ -144,9 +144,9 @@ def main():
           f"{'quick run' if QUICK else 'full run'}\n")
 
     print("| file | size |\n|---|---|")
-    stub = ROOT / "target/wpack-stub/x86_64-unknown-linux-musl/stub/wpack-stub"
+    stub = ROOT / "target/wpack-stub/x86_64-unknown-linux-gnu/stub/wpack-stub"
     if stub.exists():
-        print(f"| stub (static, x86_64) | {mb(stub)} |")
+        print(f"| stub (x86_64-linux-gnu, the default) | {mb(stub)} |")
     print(f"| packed hello | {mb(WORK / 'hello-packed')} |")
     print(f"| native hello | {mb(WORK / 'hello-native')} |")
     print(f"| hello.wasm / hello.cwasm | {mb(WORK / 'hello.wasm')} / {mb(WORK / 'hello.cwasm')} |\n")
