@@ -4,40 +4,15 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use common::*;
 
-fn features_dir() -> PathBuf {
-    root().join("tests").join("wasi").join("features")
-}
-
-/// Assembles `name.wat` into a .wasm in `dir`.
-fn assemble(name: &str, dir: &std::path::Path) -> PathBuf {
-    let wasm = wat::parse_file(features_dir().join(format!("{name}.wat")))
-        .unwrap_or_else(|e| panic!("{name}.wat: {e}"));
-    let path = dir.join(format!("{name}.wasm"));
-    std::fs::write(&path, wasm).unwrap();
-    path
-}
-
 #[test]
 fn default_proposals_pack_and_run() {
     let dir = tempdir();
-    let names = [
-        "simd",
-        "bulk_memory",
-        "reference_types",
-        "multi_value",
-        "tail_call",
-        "exceptions",
-        "threads_atomics",
-        "gc",
-        "memory64",
-    ];
-    for name in names {
-        let wasm = assemble(name, dir.path());
+    for name in DEFAULT_FEATURES {
+        let wasm = assemble_feature(name, dir.path());
         let exe = dir.path().join(name);
         pack(&wasm, &exe, &[]);
         let out = Command::new(&exe).output().unwrap();
@@ -48,7 +23,7 @@ fn default_proposals_pack_and_run() {
 #[test]
 fn a_disabled_proposal_is_refused_at_pack_time() {
     let dir = tempdir();
-    let wasm = assemble("custom_page_sizes", dir.path());
+    let wasm = assemble_feature("custom_page_sizes", dir.path());
     let out = dir.path().join("out");
     let result = wpack(&[wasm.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     assert_eq!(result.status.code(), Some(1));

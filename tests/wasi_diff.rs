@@ -254,17 +254,7 @@ fn cases() -> Vec<Case> {
     ));
 
     // Wasm proposals enabled by default.
-    for name in [
-        "simd",
-        "bulk_memory",
-        "reference_types",
-        "multi_value",
-        "tail_call",
-        "exceptions",
-        "threads_atomics",
-        "gc",
-        "memory64",
-    ] {
+    for name in DEFAULT_FEATURES {
         let mut c = case(format!("feature: {name}"), Wat(name), &[]);
         if name == "threads_atomics" {
             // wpack creates shared memories by default; `wasmtime run` needs
@@ -469,17 +459,7 @@ fn main() {
             Corpus(name) => root()
                 .join("tests/wasi/corpus")
                 .join(format!("{name}.wasm")),
-            Wat(name) => {
-                let path = work.path().join(format!("{name}.wasm"));
-                let bytes = wat::parse_file(
-                    root()
-                        .join("tests/wasi/features")
-                        .join(format!("{name}.wat")),
-                )
-                .unwrap();
-                std::fs::write(&path, bytes).unwrap();
-                path
-            }
+            Wat(name) => assemble_feature(name, work.path()),
         };
         let exe = work.path().join(format!("case{i}"));
         let mut pack_args: Vec<String> = Vec::new();

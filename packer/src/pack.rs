@@ -33,15 +33,21 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
         Some(path) => format!("the stub {}", path.display()),
         None => "the built-in stub".to_owned(),
     };
-    let target = match (&cli.target, &cli.stub) {
-        (Some(name), _) => stub_image::find_target(name)?,
-        (None, None) => stub_image::default_target(),
-        (None, Some(_)) => {
-            let stub = stub_image::load(cli.stub.as_deref(), stub_image::default_target())?;
-            stub_image::target_of(&stub, &stub_name)?
+    let (target, stub) = match (&cli.target, &cli.stub) {
+        (Some(name), path) => {
+            let target = stub_image::find_target(name)?;
+            (target, stub_image::load(path.as_deref(), target)?)
+        }
+        (None, None) => {
+            let target = stub_image::default_target();
+            (target, stub_image::load(None, target)?)
+        }
+        // Only a stub file: it says which platform to compile for.
+        (None, Some(path)) => {
+            let stub = stub_image::load(Some(path), stub_image::default_target())?;
+            (stub_image::target_of(&stub, &stub_name)?, stub)
         }
     };
-    let stub = stub_image::load(cli.stub.as_deref(), target)?;
     stub_image::check(&stub, target, &stub_name)?;
 
     compile::check_module(&wasm).with_context(|| shown.to_string())?;

@@ -129,3 +129,28 @@ pub fn write_executable(path: &Path, bytes: &[u8]) {
     std::fs::write(path, bytes).unwrap();
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+/// The modules in tests/wasi/features/, one per WebAssembly proposal that
+/// wpack (like `wasmtime run`) enables by default; each exits with 42.
+pub const DEFAULT_FEATURES: [&str; 9] = [
+    "simd",
+    "bulk_memory",
+    "reference_types",
+    "multi_value",
+    "tail_call",
+    "exceptions",
+    "threads_atomics",
+    "gc",
+    "memory64",
+];
+
+/// Assembles tests/wasi/features/NAME.wat into NAME.wasm in `dir`.
+pub fn assemble_feature(name: &str, dir: &Path) -> PathBuf {
+    let source = root()
+        .join("tests/wasi/features")
+        .join(format!("{name}.wat"));
+    let wasm = wat::parse_file(&source).unwrap_or_else(|e| panic!("{name}.wat: {e}"));
+    let path = dir.join(format!("{name}.wasm"));
+    std::fs::write(&path, wasm).unwrap();
+    path
+}
