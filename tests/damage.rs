@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -16,6 +16,7 @@ use wpack_stub::payload;
 /// manifest are covered byte by byte).
 const PAYLOAD_SAMPLES: usize = 96;
 
+#[derive(Default)]
 struct Verdict {
     ran_as_intact: usize,
     refused: usize,
@@ -61,16 +62,18 @@ fn positions(file: &[u8]) -> Vec<usize> {
     at
 }
 
+/// Packs hello with `extra` options into `dir`; returns the intact bytes and
+/// the path where damaged variants are written.
+fn intact_hello(dir: &Path, extra: &[&str], variant: &str) -> (Vec<u8>, PathBuf) {
+    let hello = pack_sample("hello", dir, extra);
+    (std::fs::read(&hello).unwrap(), dir.join(variant))
+}
+
 #[test]
 fn truncated_at_every_tail_byte_and_across_the_payload() {
     let dir = tempdir();
-    let hello = pack_sample("hello", dir.path(), &[]);
-    let intact = std::fs::read(&hello).unwrap();
-    let variant = dir.path().join("truncated-hello");
-    let mut verdict = Verdict {
-        ran_as_intact: 0,
-        refused: 0,
-    };
+    let (intact, variant) = intact_hello(dir.path(), &[], "truncated-hello");
+    let mut verdict = Verdict::default();
     let cuts = positions(&intact);
     for &cut in &cuts {
         write_executable(&variant, &intact[..cut]);
@@ -92,13 +95,9 @@ fn truncated_at_every_tail_byte_and_across_the_payload() {
 #[test]
 fn bit_flips_at_every_tail_byte_and_across_the_payload() {
     let dir = tempdir();
-    let hello = pack_sample("hello", dir.path(), &["--dir", ".", "--env", "A=1"]);
-    let intact = std::fs::read(&hello).unwrap();
-    let variant = dir.path().join("flipped-hello");
-    let mut verdict = Verdict {
-        ran_as_intact: 0,
-        refused: 0,
-    };
+    let (intact, variant) =
+        intact_hello(dir.path(), &["--dir", ".", "--env", "A=1"], "flipped-hello");
+    let mut verdict = Verdict::default();
     let at = positions(&intact);
     for &pos in &at {
         let mut bytes = intact.clone();
@@ -126,13 +125,8 @@ fn bit_flips_at_every_tail_byte_and_across_the_payload() {
 #[test]
 fn junk_appended() {
     let dir = tempdir();
-    let hello = pack_sample("hello", dir.path(), &[]);
-    let intact = std::fs::read(&hello).unwrap();
-    let variant = dir.path().join("junk-hello");
-    let mut verdict = Verdict {
-        ran_as_intact: 0,
-        refused: 0,
-    };
+    let (intact, variant) = intact_hello(dir.path(), &[], "junk-hello");
+    let mut verdict = Verdict::default();
     for junk in [&b"\n"[..], b"0123456789", &[0u8; 4096], &[0xa5; 70_000]] {
         let mut bytes = intact.clone();
         bytes.extend_from_slice(junk);
