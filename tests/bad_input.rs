@@ -216,8 +216,8 @@ fn stub_for_another_architecture_or_platform() {
     let file = std::fs::read(&packed).unwrap();
     let mut stub = wpack_stub::payload::read(&file)
         .unwrap()
-        .stub_region
-        .to_vec();
+        .original_stub()
+        .into_owned();
     stub[18..20].copy_from_slice(&243u16.to_le_bytes());
     let riscv = write_temp(dir.path(), "riscv-stub", &stub);
     refuses(

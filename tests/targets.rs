@@ -223,7 +223,11 @@ fn unknown_target_and_mismatched_stub_are_clear_errors() {
     pack(&sample("hello"), &packed, &[]);
     let file = std::fs::read(&packed).unwrap();
     let stub = dir.path().join("x86-stub");
-    std::fs::write(&stub, wpack_stub::payload::read(&file).unwrap().stub_region).unwrap();
+    std::fs::write(
+        &stub,
+        wpack_stub::payload::read(&file).unwrap().original_stub(),
+    )
+    .unwrap();
     let result = wpack(&[
         sample("hello").to_str().unwrap(),
         "-o",

@@ -27,6 +27,8 @@ struct Report {
     payload_offset: u64,
     payload_bytes: u64,
     payload_xxh3: String,
+    /// Bytes of the ELF section index (0 without one: a PE stub).
+    elf_index_bytes: u64,
     verified: bool,
     module_name: String,
     dirs: Vec<DirMapping>,
@@ -61,6 +63,7 @@ pub fn inspect(args: &InspectArgs) -> Result<()> {
         payload_offset: packed.payload_offset,
         payload_bytes: packed.payload.len() as u64,
         payload_xxh3: format!("{:016x}", packed.payload_hash),
+        elf_index_bytes: packed.elf_index.len() as u64,
         verified: true,
         module_name: manifest.module_name,
         dirs: manifest.dirs,
@@ -167,6 +170,17 @@ fn as_text(r: &Report) -> String {
             "{} bytes at offset {}, xxh3 {} (verified)",
             r.payload_bytes, r.payload_offset, r.payload_xxh3
         ),
+    );
+    line(
+        "Loading:",
+        if r.elf_index_bytes > 0 {
+            format!(
+                "wasmtime maps the file (ELF section index, {} bytes)",
+                r.elf_index_bytes
+            )
+        } else {
+            "from the stub's mapping of the payload (no ELF section index)".into()
+        },
     );
     line("Module:", r.module_name.clone());
     let dirs: Vec<String> = r

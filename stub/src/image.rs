@@ -1,6 +1,7 @@
 //! Loading the payload from the stub's own file, without copying it.
 
 use std::fs::File;
+use std::path::Path;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
@@ -29,69 +30,104 @@ pub fn load() -> Result<Loaded> {
     // executable, which the kernel refuses to let anyone write to (ETXTBSY).
     let map =
         unsafe { Mmap::map(&file) }.with_context(|| format!("cannot map {}", exe.display()))?;
-    // The module borrows the mapping for the rest of the process.
-    let map: &'static Mmap = Box::leak(Box::new(map));
 
-    let packed = payload::read(map).map_err(|e| anyhow!("{}: {e}", exe.display()))?;
+    let packed = payload::read(&map).map_err(|e| anyhow!("{}: {e}", exe.display()))?;
     let debug = debug_enabled();
     if debug {
         describe(&exe, &packed);
     }
-
-    // Checked before any byte of the payload becomes executable: a damaged
-    // payload is reported, never run (and a damaged ELF image could otherwise
-    // trip wasmtime's alignment assertions). See `verified.rs` for why a file
-    // already checked is not hashed again.
-    let entry = verified::Entry::for_file(&file, packed.payload_hash);
-    if entry.as_ref().is_some_and(|e| e.is_verified()) {
-        if debug {
-            eprintln!("wpack-debug: payload checksum: verified at an earlier start");
-        }
-    } else {
-        packed
-            .verify_payload()
-            .map_err(|e| anyhow!("{}: {e}", exe.display()))?;
-        if let Some(entry) = &entry {
-            entry.remember();
-        }
-        if debug {
-            let place = entry.as_ref().and_then(|e| e.location());
-            eprintln!("wpack-debug: payload checksum: verified now (cache entry {place:?})");
-        }
-    }
+    verify(&exe, &file, &packed, debug)?;
 
     let mut config = Config::new();
     engine::configure(&mut config);
     config.with_custom_code_memory(Some(Arc::new(MappedCode)));
     let engine = Engine::new(&config).map_err(|e| anyhow!("cannot start the runtime: {e}"))?;
 
-    // SAFETY: the payload was written by the packer with `precompile_module`
-    // under the same wasmtime version and settings (wasmtime checks both), its
-    // hash matches, and the mapping lives until the process exits.
-    let module = unsafe { Module::deserialize_raw(&engine, NonNull::from(packed.payload)) }
-        .map_err(|e| {
-            let detail = format!("{e:#}");
-            if detail.contains("incompatible with native host") {
-                anyhow!(
-                    "{}: this program was compiled for CPU features this machine lacks \
-                     ({}); pack it again with a lower --cpu (the default, baseline, \
-                     runs on every CPU of its architecture)",
-                    exe.display(),
-                    detail.replace('\n', " ")
-                )
-            } else {
-                anyhow!(
-                    "{}: the compiled code does not fit this runtime ({detail}); \
-                     pack the .wasm again with the wpack that matches this stub",
-                    exe.display()
-                )
-            }
-        })?;
+    let indexed = !packed.elf_index.is_empty();
+    // SAFETY (both branches): the payload was written by the packer with
+    // `precompile_module` under the same wasmtime version and settings
+    // (wasmtime checks both), its hash and the ELF header that leads wasmtime
+    // to it were checked above, and the file is the running executable.
+    let module = if indexed {
+        // wasmtime maps the file itself and, knowing the file, maps data
+        // segments into linear memory straight from it instead of copying
+        // them at every start (see `wpack_stub::elf_index`).
+        let file = file
+            .try_clone()
+            .with_context(|| format!("cannot reopen {}", exe.display()))?;
+        unsafe { Module::deserialize_open_file(&engine, file) }
+    } else {
+        unsafe { Module::deserialize_raw(&engine, NonNull::from(packed.payload)) }
+    }
+    .map_err(|e| explain_load_error(&exe, e))?;
+    if debug {
+        let how = if indexed {
+            "from the file through its ELF section index"
+        } else {
+            "in place from this mapping"
+        };
+        eprintln!("wpack-debug: module loaded {how}");
+    }
+
+    let manifest = packed.manifest;
+    if indexed {
+        // wasmtime holds its own mapping; pages this one touched while
+        // hashing need not stay resident.
+        drop(map);
+    } else {
+        // The module borrows this mapping for the rest of the process.
+        std::mem::forget(map);
+    }
     Ok(Loaded {
         engine,
         module,
-        manifest: packed.manifest,
+        manifest,
     })
+}
+
+/// Checks the payload before any byte of it becomes executable: a damaged
+/// payload is reported, never run (and a damaged ELF image could otherwise
+/// trip wasmtime's alignment assertions). See `verified.rs` for why a file
+/// already checked is not hashed again.
+fn verify(exe: &Path, file: &File, packed: &Packed<'_>, debug: bool) -> Result<()> {
+    let entry = verified::Entry::for_file(file, packed.payload_hash);
+    if entry.as_ref().is_some_and(|e| e.is_verified()) {
+        if debug {
+            eprintln!("wpack-debug: payload checksum: verified at an earlier start");
+        }
+        return Ok(());
+    }
+    packed
+        .verify_payload()
+        .map_err(|e| anyhow!("{}: {e}", exe.display()))?;
+    if let Some(entry) = &entry {
+        entry.remember();
+    }
+    if debug {
+        let place = entry.as_ref().and_then(|e| e.location());
+        eprintln!("wpack-debug: payload checksum: verified now (cache entry {place:?})");
+    }
+    Ok(())
+}
+
+/// Turns wasmtime's refusal of the payload into what the user can do about it.
+fn explain_load_error(exe: &Path, e: wasmtime::Error) -> anyhow::Error {
+    let detail = format!("{e:#}");
+    if detail.contains("incompatible with native host") {
+        anyhow!(
+            "{}: this program was compiled for CPU features this machine lacks \
+             ({}); pack it again with a lower --cpu (the default, baseline, \
+             runs on every CPU of its architecture)",
+            exe.display(),
+            detail.replace('\n', " ")
+        )
+    } else {
+        anyhow!(
+            "{}: the compiled code does not fit this runtime ({detail}); \
+             pack the .wasm again with the wpack that matches this stub",
+            exe.display()
+        )
+    }
 }
 
 fn debug_enabled() -> bool {
@@ -99,7 +135,7 @@ fn debug_enabled() -> bool {
 }
 
 /// The `WPACK_DEBUG` report of what the file holds.
-fn describe(exe: &std::path::Path, packed: &Packed<'_>) {
+fn describe(exe: &Path, packed: &Packed<'_>) {
     let m = &packed.manifest;
     eprintln!("wpack-debug: file {}", exe.display());
     eprintln!(

@@ -7,6 +7,7 @@
 //! [`engine`] holds the wasmtime settings the packer compiles with and the stub
 //! loads with, which must agree exactly.
 
+pub mod elf_index;
 pub mod engine;
 pub mod manifest;
 pub mod payload;

@@ -2,16 +2,19 @@
 //! definition in code, used by the packer to write and by the stub to read.
 //!
 //! ```text
-//! 0                 stub executable, unchanged
+//! 0                 stub executable (ELF: section fields of its header point
+//!                   at the section index, see `elf_index.rs`)
 //! stub_len          zero padding up to the next multiple of PAYLOAD_ALIGN
 //! payload_offset    payload: the module precompiled by wasmtime (an ELF image)
+//! index_offset      ELF section index (empty for a PE stub); index_offset =
+//!                   payload_offset + payload_len, it ends at manifest_offset
 //! manifest_offset   manifest (postcard, see `manifest.rs`)
 //! file_len - 64     trailer (64 bytes, little-endian):
 //!                     +0  u64  payload_offset
 //!                     +8  u64  payload_len
 //!                     +16 u64  manifest_offset
 //!                     +24 u64  manifest_len
-//!                     +32 u64  payload_hash  xxh3-64 of the payload
+//!                     +32 u64  payload_hash  xxh3-64 of the payload, then the index
 //!                     +40 u64  meta_hash     xxh3-64 of the manifest, then trailer bytes +0..+40
 //!                     +48 u32  format_version
 //!                     +52 u32  trailer_len (64)
@@ -27,10 +30,11 @@ use std::io::{self, Read, Write};
 use thiserror::Error;
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
+use crate::elf_index;
 use crate::manifest::Manifest;
 
 /// Bumped on any change to the layout or to the manifest's types.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The last eight bytes of every packed file.
 pub const MAGIC: [u8; 8] = *b"WPACK\0\r\n";
@@ -66,24 +70,35 @@ pub enum FormatError {
 /// The parts of a packed file, borrowed from its bytes.
 #[derive(Debug)]
 pub struct Packed<'a> {
-    /// Length of the stub executable (before padding).
+    /// The file up to the payload: the stub as packed (its ELF header may
+    /// point at the section index; see [`Packed::original_stub`]) and padding.
     pub stub_region: &'a [u8],
     /// The precompiled module; starts at a multiple of [`PAYLOAD_ALIGN`] in the file.
     pub payload: &'a [u8],
     pub payload_offset: u64,
+    /// The ELF section index that lets wasmtime load the payload from the
+    /// file itself; empty when the stub is not ELF.
+    pub elf_index: &'a [u8],
     pub payload_hash: u64,
     pub manifest: Manifest,
+    /// Payload and index, the bytes `payload_hash` covers.
+    hashed: &'a [u8],
 }
 
-impl Packed<'_> {
-    /// Checks the payload against the hash recorded at pack time. The stub
-    /// calls this before any of the payload is made executable.
+impl<'a> Packed<'a> {
+    /// Checks the payload and index against the hash recorded at pack time.
+    /// The stub calls this before any of the payload is made executable.
     pub fn verify_payload(&self) -> Result<(), FormatError> {
-        if xxh3_64(self.payload) == self.payload_hash {
+        if xxh3_64(self.hashed) == self.payload_hash {
             Ok(())
         } else {
             Err(FormatError::PayloadChecksum)
         }
+    }
+
+    /// The stub and padding as they were before packing.
+    pub fn original_stub(&self) -> std::borrow::Cow<'a, [u8]> {
+        elf_index::original_stub(self.stub_region, self.elf_index)
     }
 }
 
@@ -123,9 +138,10 @@ pub fn read(file: &[u8]) -> Result<Packed<'_>, FormatError> {
     if manifest_end != Some(trailer_at as u64) {
         return Err(FormatError::Damaged("manifest does not end at the trailer"));
     }
-    if payload_offset.checked_add(payload_len) != Some(manifest_offset) {
-        return Err(FormatError::Damaged("payload does not end at the manifest"));
-    }
+    let index_offset = payload_offset
+        .checked_add(payload_len)
+        .filter(|&end| end <= manifest_offset)
+        .ok_or(FormatError::Damaged("payload runs into the manifest"))?;
     if !payload_offset.is_multiple_of(PAYLOAD_ALIGN) || payload_offset == 0 || payload_len == 0 {
         return Err(FormatError::Damaged("payload is not aligned"));
     }
@@ -135,12 +151,19 @@ pub fn read(file: &[u8]) -> Result<Packed<'_>, FormatError> {
     }
     let manifest = Manifest::from_bytes(manifest_bytes)
         .map_err(|_| FormatError::Damaged("manifest does not decode"))?;
+    let payload = &file[payload_offset as usize..index_offset as usize];
+    let elf_index = &file[index_offset as usize..manifest_offset as usize];
+    if !elf_index.is_empty() {
+        elf_index::check(file, payload, payload_offset, elf_index).map_err(FormatError::Damaged)?;
+    }
     Ok(Packed {
         stub_region: &file[..payload_offset as usize],
-        payload: &file[payload_offset as usize..manifest_offset as usize],
+        payload,
         payload_offset,
+        elf_index,
         payload_hash,
         manifest,
+        hashed: &file[payload_offset as usize..manifest_offset as usize],
     })
 }
 
@@ -156,7 +179,8 @@ pub fn payload_offset_for(stub_len: u64) -> u64 {
     stub_len.div_ceil(PAYLOAD_ALIGN) * PAYLOAD_ALIGN
 }
 
-/// Writes a complete packed file: `stub`, padding, `payload`, `manifest`, trailer.
+/// Writes a complete packed file: `stub` (its ELF header pointed at the
+/// index), padding, `payload`, the ELF section index, `manifest`, trailer.
 pub fn write(
     out: &mut impl Write,
     stub: &[u8],
@@ -165,7 +189,14 @@ pub fn write(
 ) -> io::Result<()> {
     let manifest = manifest.to_bytes();
     let payload_offset = payload_offset_for(stub.len() as u64);
-    let manifest_offset = payload_offset + payload.len() as u64;
+    let (index, stub_header) = match elf_index::build(stub, payload, payload_offset) {
+        Some((index, header)) => (index, Some(header)),
+        None => (Vec::new(), None),
+    };
+    let manifest_offset = payload_offset + (payload.len() + index.len()) as u64;
+    let mut payload_hash = Xxh3::new();
+    payload_hash.update(payload);
+    payload_hash.update(&index);
 
     let mut trailer = Vec::with_capacity(TRAILER_LEN);
     for field in [
@@ -173,7 +204,7 @@ pub fn write(
         payload.len() as u64,
         manifest_offset,
         manifest.len() as u64,
-        xxh3_64(payload),
+        payload_hash.digest(),
     ] {
         trailer.extend_from_slice(&field.to_le_bytes());
     }
@@ -184,12 +215,19 @@ pub fn write(
     trailer.extend_from_slice(&MAGIC);
     debug_assert_eq!(trailer.len(), TRAILER_LEN);
 
-    out.write_all(stub)?;
+    match stub_header {
+        Some(header) => {
+            out.write_all(&header)?;
+            out.write_all(&stub[header.len()..])?;
+        }
+        None => out.write_all(stub)?,
+    }
     io::copy(
         &mut io::repeat(0).take(payload_offset - stub.len() as u64),
         out,
     )?;
     out.write_all(payload)?;
+    out.write_all(&index)?;
     out.write_all(&manifest)?;
     out.write_all(&trailer)?;
     Ok(())
@@ -256,6 +294,81 @@ mod tests {
                 assert!(caught, "flip of bit {bit} at byte {at} went unnoticed");
             }
         }
+    }
+
+    /// A minimal little-endian ELF64 image: `len` bytes with a header whose
+    /// section table (at `shoff`) has `offsets.len()` sections.
+    pub(crate) fn fake_elf(len: usize, shoff: usize, flags: u32, offsets: &[u64]) -> Vec<u8> {
+        let mut elf = vec![0u8; len];
+        elf[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        elf[40..48].copy_from_slice(&(shoff as u64).to_le_bytes());
+        elf[48..52].copy_from_slice(&flags.to_le_bytes());
+        elf[58..60].copy_from_slice(&64u16.to_le_bytes());
+        elf[60..62].copy_from_slice(&(offsets.len() as u16).to_le_bytes());
+        elf[62..64].copy_from_slice(&(offsets.len() as u16 - 1).to_le_bytes());
+        for (i, offset) in offsets.iter().enumerate() {
+            let at = shoff + 64 * i + 24;
+            elf[at..at + 8].copy_from_slice(&offset.to_le_bytes());
+        }
+        elf
+    }
+
+    pub(crate) fn indexed_sample() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+        let stub = fake_elf(5000, 4000, 0, &[0, 64, 128, 1000]);
+        let payload = fake_elf(3000, 2000, 1, &[0, 4096, 8192]);
+        let mut file = Vec::new();
+        write(&mut file, &stub, &payload, &Manifest::default()).unwrap();
+        (stub, payload, file)
+    }
+
+    #[test]
+    fn elf_stub_points_at_the_section_index() {
+        let (stub, payload, file) = indexed_sample();
+        let packed = read(&file).unwrap();
+        packed.verify_payload().unwrap();
+        assert_eq!(packed.payload, payload.as_slice());
+        assert_eq!(packed.elf_index.len(), elf_index::PROLOGUE_LEN + 3 * 64);
+        let index_at = PAYLOAD_ALIGN + payload.len() as u64;
+        // e_shoff, e_flags, e_shnum, e_shstrndx now describe the payload.
+        assert_eq!(u64_at(&file, 40), index_at + elf_index::PROLOGUE_LEN as u64);
+        assert_eq!(u32_at(&file, 48), 1);
+        assert_eq!(&file[60..64], &[3, 0, 2, 0]);
+        // Section 2 of the index lies where the payload's section 2 lies in the file.
+        let sh2 = index_at as usize + elf_index::PROLOGUE_LEN + 2 * 64 + 24;
+        assert_eq!(u64_at(&file, sh2), PAYLOAD_ALIGN + 8192);
+        // The stub is recoverable byte for byte.
+        let original = packed.original_stub();
+        assert_eq!(&original[..stub.len()], stub.as_slice());
+        assert!(original[stub.len()..].iter().all(|&b| b == 0));
+        assert_eq!(&file[64..stub.len()], &stub[64..]);
+    }
+
+    #[test]
+    fn damage_to_the_header_or_index_is_caught() {
+        let (_, _, file) = indexed_sample();
+        let packed = read(&file).unwrap();
+        let index_at = (packed.payload_offset as usize) + packed.payload.len();
+        let index_end = index_at + packed.elf_index.len();
+        let header_fields = (40..52).chain(58..64);
+        for at in header_fields.chain(index_at + elf_index::PROLOGUE_LEN..index_end) {
+            for bit in 0..8 {
+                let mut bad = file.clone();
+                bad[at] ^= 1 << bit;
+                let caught = match read(&bad) {
+                    Err(_) => true,
+                    Ok(p) => p.verify_payload().is_err(),
+                };
+                assert!(caught, "flip of bit {bit} at byte {at} went unnoticed");
+            }
+        }
+    }
+
+    #[test]
+    fn non_elf_stubs_get_no_index() {
+        let packed_file = sample();
+        let packed = read(&packed_file).unwrap();
+        assert!(packed.elf_index.is_empty());
+        assert_eq!(packed.original_stub(), packed.stub_region);
     }
 
     #[test]
@@ -359,6 +472,29 @@ mod properties {
             {
                 // Accepted: then it must be exactly what was packed.
                 prop_assert_eq!(file.as_slice(), original.as_slice());
+            }
+        }
+
+        #[test]
+        fn damage_to_an_indexed_file_is_caught_or_harmless(
+            edits in vec((any::<Index>(), any::<u8>()), 1..6),
+            in_header in any::<bool>(),
+        ) {
+            // The ELF header that points at the index, or everything after the stub.
+            let (_, _, original) = super::tests::indexed_sample();
+            let region = if in_header { 0..64 } else { PAYLOAD_ALIGN as usize..original.len() };
+            let mut file = original.clone();
+            for (at, byte) in edits {
+                file[region.start + at.index(region.len())] = byte;
+            }
+            if let Ok(packed) = read(&file)
+                && packed.verify_payload().is_ok()
+            {
+                // Only bytes wasmtime and the kernel both ignore may differ.
+                let ignored = |i: usize| in_header && !(40..52).contains(&i) && !(58..64).contains(&i);
+                for (i, (a, b)) in file.iter().zip(&original).enumerate() {
+                    prop_assert!(a == b || ignored(i), "byte {} changed unnoticed", i);
+                }
             }
         }
     }

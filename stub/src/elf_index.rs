@@ -1,0 +1,191 @@
+//! The ELF section index: how a packed Linux program lets wasmtime map the
+//! payload from the file itself (`docs/FORMAT.md`, "ELF section index").
+//!
+//! wasmtime maps a module's data segments straight from the file into linear
+//! memory (copy-on-write) only when it loaded the module from a file, and it
+//! reads a file as one ELF image starting at offset 0. A packed program's
+//! offset 0 is the stub's ELF header, so the packer points that header's
+//! section table at a copy of the payload's section headers, with offsets
+//! rebased to the file. The kernel and the dynamic loader read only program
+//! headers, so the stub still starts as built; wasmtime reads only section
+//! headers, so it finds the payload. The stub's own section fields are kept in
+//! the index so the change can be undone.
+//!
+//! ```text
+//! index (little-endian)
+//!   +0  u64  stub e_shoff     the stub's own values, before packing
+//!   +8  u32  stub e_flags
+//!   +12 u16  stub e_shnum
+//!   +14 u16  stub e_shstrndx
+//!   +16      payload section headers, 64 bytes each, sh_offset + payload_offset
+//! ```
+
+use std::borrow::Cow;
+
+/// Bytes before the section headers in the index.
+pub const PROLOGUE_LEN: usize = 16;
+
+/// Size of an ELF64 section header (`e_shentsize`).
+const SHDR_LEN: usize = 64;
+/// Size of an ELF64 file header.
+const EHDR_LEN: usize = 64;
+
+// Offsets of the ELF64 file header fields the index touches.
+const E_SHOFF: usize = 40;
+const E_FLAGS: usize = 48;
+const E_SHENTSIZE: usize = 58;
+const E_SHNUM: usize = 60;
+const E_SHSTRNDX: usize = 62;
+// Offset of `sh_offset` within a section header.
+const SH_OFFSET: usize = 24;
+
+/// Beyond this, ELF stores the count elsewhere (`SHN_LORESERVE`).
+const MAX_SECTIONS: usize = 0xff00;
+
+/// A little-endian 64-bit ELF file's section table, as the index needs it.
+struct Elf64<'a> {
+    bytes: &'a [u8],
+    shoff: u64,
+    flags: u32,
+    shnum: u16,
+    shstrndx: u16,
+}
+
+impl<'a> Elf64<'a> {
+    fn parse(bytes: &'a [u8]) -> Option<Self> {
+        if bytes.len() < EHDR_LEN || bytes[..6] != *b"\x7fELF\x02\x01" {
+            return None;
+        }
+        Some(Elf64 {
+            bytes,
+            shoff: u64_at(bytes, E_SHOFF),
+            flags: u32_at(bytes, E_FLAGS),
+            shnum: u16_at(bytes, E_SHNUM),
+            shstrndx: u16_at(bytes, E_SHSTRNDX),
+        })
+    }
+
+    /// The section header table, if it is a plain one within the file.
+    fn section_headers(&self) -> Option<&'a [u8]> {
+        if u16_at(self.bytes, E_SHENTSIZE) as usize != SHDR_LEN
+            || self.shnum == 0
+            || self.shnum as usize >= MAX_SECTIONS
+            || self.shstrndx >= self.shnum
+        {
+            return None;
+        }
+        let start = usize::try_from(self.shoff).ok()?;
+        let end = start.checked_add(self.shnum as usize * SHDR_LEN)?;
+        self.bytes.get(start..end)
+    }
+}
+
+/// Builds the index for `payload` placed at `payload_offset` after `stub`,
+/// and the stub's patched ELF header. `None` when either is not an ELF64
+/// little-endian image with a plain section table (a PE stub, for example):
+/// the file is then written without an index.
+pub fn build(stub: &[u8], payload: &[u8], payload_offset: u64) -> Option<(Vec<u8>, [u8; 64])> {
+    let stub_elf = Elf64::parse(stub)?;
+    if u16_at(stub, E_SHENTSIZE) as usize != SHDR_LEN {
+        return None;
+    }
+    let image = Elf64::parse(payload)?;
+    let headers = image.section_headers()?;
+
+    let mut index = Vec::with_capacity(PROLOGUE_LEN + headers.len());
+    index.extend_from_slice(&stub_elf.shoff.to_le_bytes());
+    index.extend_from_slice(&stub_elf.flags.to_le_bytes());
+    index.extend_from_slice(&stub_elf.shnum.to_le_bytes());
+    index.extend_from_slice(&stub_elf.shstrndx.to_le_bytes());
+    index.extend_from_slice(&rebased(headers, payload_offset)?);
+
+    let index_offset = payload_offset.checked_add(payload.len() as u64)?;
+    let mut header: [u8; EHDR_LEN] = stub[..EHDR_LEN].try_into().unwrap();
+    patch_header(
+        &mut header,
+        index_offset + PROLOGUE_LEN as u64,
+        stub_elf.flags | image.flags,
+        image.shnum,
+        image.shstrndx,
+    );
+    Some((index, header))
+}
+
+/// Checks that the file's ELF header points at `index`, that `index` is the
+/// payload's section table rebased to `payload_offset`, and that nothing else
+/// was changed: wasmtime will read the payload through this header.
+pub fn check(
+    file_head: &[u8],
+    payload: &[u8],
+    payload_offset: u64,
+    index: &[u8],
+) -> Result<(), &'static str> {
+    let outer = Elf64::parse(file_head).ok_or("the ELF header is damaged")?;
+    let image = Elf64::parse(payload).ok_or("the compiled code is not an ELF image")?;
+    let headers = image
+        .section_headers()
+        .ok_or("the compiled code's section table is damaged")?;
+    let expected = rebased(headers, payload_offset).ok_or("the section index is damaged")?;
+    if index.len() != PROLOGUE_LEN + expected.len() || index[PROLOGUE_LEN..] != expected[..] {
+        return Err("the section index does not match the compiled code");
+    }
+    let index_offset = payload_offset + payload.len() as u64;
+    let stub_flags = u32_at(index, 8);
+    if outer.shoff != index_offset + PROLOGUE_LEN as u64
+        || outer.flags != stub_flags | image.flags
+        || outer.shnum != image.shnum
+        || outer.shstrndx != image.shstrndx
+        || u16_at(file_head, E_SHENTSIZE) as usize != SHDR_LEN
+    {
+        return Err("the ELF header does not point at the section index");
+    }
+    Ok(())
+}
+
+/// The stub as it was built: the file's first bytes with the ELF header's
+/// section fields restored from `index`.
+pub fn original_stub<'a>(stub_region: &'a [u8], index: &[u8]) -> Cow<'a, [u8]> {
+    if index.len() < PROLOGUE_LEN || stub_region.len() < EHDR_LEN {
+        return Cow::Borrowed(stub_region);
+    }
+    let mut stub = stub_region.to_vec();
+    patch_header(
+        (&mut stub[..EHDR_LEN]).try_into().unwrap(),
+        u64_at(index, 0),
+        u32_at(index, 8),
+        u16_at(index, 12),
+        u16_at(index, 14),
+    );
+    Cow::Owned(stub)
+}
+
+fn patch_header(header: &mut [u8; EHDR_LEN], shoff: u64, flags: u32, shnum: u16, shstrndx: u16) {
+    header[E_SHOFF..E_SHOFF + 8].copy_from_slice(&shoff.to_le_bytes());
+    header[E_FLAGS..E_FLAGS + 4].copy_from_slice(&flags.to_le_bytes());
+    header[E_SHNUM..E_SHNUM + 2].copy_from_slice(&shnum.to_le_bytes());
+    header[E_SHSTRNDX..E_SHSTRNDX + 2].copy_from_slice(&shstrndx.to_le_bytes());
+}
+
+/// Section headers with every file offset moved by `by` (the null section 0
+/// stays all zero, as ELF requires).
+fn rebased(headers: &[u8], by: u64) -> Option<Vec<u8>> {
+    let mut out = headers.to_vec();
+    for header in out.chunks_exact_mut(SHDR_LEN).skip(1) {
+        let field = &mut header[SH_OFFSET..SH_OFFSET + 8];
+        let moved = u64::from_le_bytes(field.try_into().unwrap()).checked_add(by)?;
+        field.copy_from_slice(&moved.to_le_bytes());
+    }
+    Some(out)
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap())
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
+}
+
+fn u16_at(bytes: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes(bytes[at..at + 2].try_into().unwrap())
+}
