@@ -41,6 +41,17 @@ pub fn program_name() -> String {
 
 /// Instantiates the module with WASI preview 1 and runs `_start`.
 pub fn run(program: &str, loaded: Loaded) -> Result<ExitCode> {
+    // wasmtime-wasi runs each WASI call on the tokio runtime it finds
+    // current, or else on one it creates with a worker thread per CPU (after
+    // reading cgroup limits to count them). One synchronous guest needs one
+    // worker, for timers and stdin readiness. Never dropped, like
+    // wasmtime-wasi's own: shutting it down would wait for the worker.
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow!("cannot start the I/O runtime: {e}"))?;
+    let _in_tokio = Box::leak(Box::new(tokio)).enter();
     let wasi = wasi_context(&loaded.manifest)?;
     let mut linker: Linker<WasiP1Ctx> = Linker::new(&loaded.engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |cx| cx)
