@@ -17,6 +17,7 @@ import math
 import os
 import platform
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -182,6 +183,7 @@ def main():
 
     if LARGE:
         large(wpack, wasmtime)
+    composition(wpack)
 
 
 def large(wpack, wasmtime):
@@ -209,6 +211,45 @@ def large(wpack, wasmtime):
         print(f"| {label} | {mb(wasm)} | {mb(WORK / (name + '-packed'))} | {fmt_s(p['wpack'][1])} | "
               f"{fmt_s(p['compile'][1])} | {fmt_s(s['wpack'][1])} | {fmt_s(s['wasmtime'][1])} | "
               f"{r_w / 1024:.1f} MB | {r_t / 1024:.1f} MB |")
+    print()
+
+
+def payload_sections(path):
+    """name -> size of the payload's sections, read through the packed file's
+    ELF section index (docs/FORMAT.md)."""
+    b = Path(path).read_bytes()
+    shoff, = struct.unpack_from("<Q", b, 40)
+    shnum, shstrndx = struct.unpack_from("<HH", b, 60)
+    header = lambda i: struct.unpack_from("<IIQQQQIIQQ", b, shoff + 64 * i)
+    strings = header(shstrndx)[4]
+    sizes = {}
+    for i in range(1, shnum):
+        name_at, _, _, _, _, size = header(i)[:6]
+        name = b[strings + name_at:b.index(b"\0", strings + name_at)].decode()
+        sizes[name] = size
+    return sizes
+
+
+def composition(wpack):
+    """What fills a payload, and what --strip-names saves."""
+    run(wpack, "-q", "--strip-names", WORK / "sha256.wasm", "-o", WORK / "sha256-nonames")
+    files = {"sha256 (Rust, with names)": WORK / "sha256-packed",
+             "sha256 --strip-names": WORK / "sha256-nonames"}
+    for funcs, data_mib in [(100_000 if QUICK else 300_000, 0), (1_000, 16 if QUICK else 64)]:
+        packed = WORK / f"large-{funcs}f-{data_mib}m-packed"
+        if packed.exists():
+            files[f"{funcs} functions, {data_mib} MiB data"] = packed
+    columns = [(".text", "code"), (".wasmtime.info", "metadata"), (".name.wasm", "names"),
+               (".rodata.wasm", "data segments"), (".wasmtime.traps", "trap table")]
+    print("| payload of | file | " + " | ".join(f"{label} (`{sec}`)" for sec, label in columns) + " | other |")
+    print("|---|---|" + "---|" * (len(columns) + 1))
+    for label, path in files.items():
+        sizes = payload_sections(path)
+        total = sum(sizes.values())
+        cells = [sizes.pop(sec, 0) for sec, _ in columns]
+        cells.append(sum(sizes.values()))
+        print(f"| {label} | {mb(path)} | " + " | ".join(
+            f"{c / 1e6:.2f} MB ({100 * c / total:.0f}%)" for c in cells) + " |")
     print()
 
 

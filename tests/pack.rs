@@ -247,6 +247,35 @@ fn a_trap_prints_one_line_and_exits_134() {
 }
 
 #[test]
+fn strip_names_makes_a_smaller_file_whose_traps_name_functions_by_number() {
+    let dir = tempdir();
+    let named = dir.path().join("named");
+    let stripped = dir.path().join("stripped");
+    pack(&sample("panic"), &named, &[]);
+    pack(&sample("panic"), &stripped, &["--strip-names"]);
+    let size = |p: &std::path::Path| std::fs::metadata(p).unwrap().len();
+    assert!(
+        size(&stripped) + 4096 < size(&named),
+        "{} vs {} bytes",
+        size(&stripped),
+        size(&named)
+    );
+
+    let out = Command::new(&stripped).arg("divide").output().unwrap();
+    assert_eq!(out.status.code(), Some(134));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("stripped: wasm trap: integer divide by zero (at wasm function "),
+        "{err}"
+    );
+    assert!(!err.contains("panic::divide"), "{err}");
+    // The program itself behaves the same.
+    let out = Command::new(&stripped).output().unwrap();
+    assert_eq!(out.status.code(), Some(134));
+    assert!(stderr(&out).contains("this program panics on purpose"));
+}
+
+#[test]
 fn packing_is_reproducible() {
     let dir = tempdir();
     let a = dir.path().join("a");

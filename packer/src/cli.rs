@@ -120,6 +120,12 @@ pub struct PackArgs {
     #[arg(long, value_name = "LEVEL", default_value = "baseline")]
     pub cpu: String,
 
+    /// Leave out the module's function names (its `name` section): a smaller
+    /// file, but a crash report then names functions by number (`wasm
+    /// function 12`) instead of by name.
+    #[arg(long)]
+    pub strip_names: bool,
+
     /// Use this stub executable instead of the one built into wpack.
     #[arg(long, value_name = "PATH")]
     pub stub: Option<PathBuf>,

@@ -87,6 +87,46 @@ pub fn check_module(wasm: &[u8]) -> Result<(), ModuleError> {
     Ok(())
 }
 
+/// `wasm` without its `name` custom sections (function and local names).
+/// The payload then carries no names; a trap report names functions by
+/// index (`wasm function 12`). Other sections are copied byte for byte.
+pub fn without_names(wasm: &[u8]) -> Result<Vec<u8>, ModuleError> {
+    const HEADER_LEN: usize = 8;
+    const CUSTOM_SECTION: u8 = 0;
+    let truncated = || ModuleError::Invalid("a section runs past the end of the file".into());
+    let mut out = wasm.get(..HEADER_LEN).ok_or_else(truncated)?.to_vec();
+    let mut at = HEADER_LEN;
+    while at < wasm.len() {
+        let start = at;
+        let id = wasm[at];
+        let (size, size_len) = read_leb_u32(&wasm[at + 1..]).ok_or_else(truncated)?;
+        let body = at + 1 + size_len;
+        let end = body.checked_add(size as usize).filter(|&e| e <= wasm.len());
+        let end = end.ok_or_else(truncated)?;
+        let is_names = id == CUSTOM_SECTION
+            && read_leb_u32(&wasm[body..end])
+                .and_then(|(len, len_len)| wasm[body..end].get(len_len..len_len + len as usize))
+                == Some(b"name".as_slice());
+        if !is_names {
+            out.extend_from_slice(&wasm[start..end]);
+        }
+        at = end;
+    }
+    Ok(out)
+}
+
+/// An unsigned LEB128 u32 at the start of `bytes`, and its length.
+fn read_leb_u32(bytes: &[u8]) -> Option<(u32, usize)> {
+    let mut value: u32 = 0;
+    for (i, &byte) in bytes.iter().take(5).enumerate() {
+        value |= u32::from(byte & 0x7f).checked_shl(7 * i as u32)?;
+        if byte & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
 /// Compiles `wasm` for `target` and `cpu` with the settings the stub loads
 /// with.
 ///
@@ -198,6 +238,28 @@ mod tests {
             check_module(b"\0asm\x01"),
             Err(ModuleError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn names_are_removed_and_nothing_else() {
+        let wasm =
+            wat::parse_str(r#"(module $m (func $f (export "_start")) (@custom "other" "x"))"#)
+                .unwrap();
+        let stripped = without_names(&wasm).unwrap();
+        assert!(stripped.len() < wasm.len());
+        let names = |bytes: &[u8]| -> Vec<String> {
+            Parser::new(0)
+                .parse_all(bytes)
+                .filter_map(|p| match p.unwrap() {
+                    Payload::CustomSection(c) => Some(c.name().to_owned()),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(names(&wasm), ["other", "name"]);
+        assert_eq!(names(&stripped), ["other"]);
+        check_module(&stripped).unwrap();
+        assert!(without_names(&wasm[..wasm.len() - 1]).is_err());
     }
 
     #[test]

@@ -61,6 +61,11 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
             target.name
         );
     }
+    let wasm = if cli.strip_names {
+        compile::without_names(&wasm).with_context(|| shown.to_string())?
+    } else {
+        wasm
+    };
     let compiled =
         compile::precompile(&wasm, target, &cli.cpu).with_context(|| shown.to_string())?;
 

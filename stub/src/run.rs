@@ -206,13 +206,16 @@ fn lossy(s: OsString) -> String {
 /// abort machinery); skipped so the line starts at the program's own code.
 const ABORT_FRAMES: [&str; 5] = ["abort", "std::", "core::", "__rustc::", "__rust_"];
 
-/// " (at f <- g <- _start)" for the frames that have names, or "".
+/// " (at f <- g <- _start)", innermost first, or "" without frames.
 fn describe_backtrace(backtrace: &WasmBacktrace) -> String {
     let names: Vec<String> = backtrace
         .frames()
         .iter()
-        .filter_map(|frame| frame.func_name())
-        .map(|name| format!("{:#}", rustc_demangle::demangle(name)))
+        .map(|frame| match frame.func_name() {
+            Some(name) => format!("{:#}", rustc_demangle::demangle(name)),
+            // Packed with --strip-names, or a module built without names.
+            None => format!("wasm function {}", frame.func_index()),
+        })
         .skip_while(|name| ABORT_FRAMES.iter().any(|p| name.starts_with(p)))
         .collect();
     if names.is_empty() {
