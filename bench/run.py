@@ -248,8 +248,9 @@ def composition(wpack):
         total = sum(sizes.values())
         cells = [sizes.pop(sec, 0) for sec, _ in columns]
         cells.append(sum(sizes.values()))
+        size = lambda c: f"{c / 1e6:.2f} MB" if c >= 1e6 else f"{c / 1e3:.1f} KB"
         print(f"| {label} | {mb(path)} | " + " | ".join(
-            f"{c / 1e6:.2f} MB ({100 * c / total:.0f}%)" for c in cells) + " |")
+            f"{size(c)} ({100 * c / total:.0f}%)" for c in cells) + " |")
     print()
 
 

@@ -29,6 +29,7 @@ fn describes_a_packed_file() {
         "Wasmtime:       48",
         "Target:         x86_64-unknown-linux-",
         "(verified)",
+        "Loading:        wasmtime maps the file (ELF section index, ",
         "Module:         args.wasm",
         "data (host) as /data",
         "A=1",
@@ -57,6 +58,9 @@ fn json_output_is_one_object() {
     let file_len = std::fs::metadata(&exe).unwrap().len();
     let payload_end = v["payload_offset"].as_u64().unwrap() + v["payload_bytes"].as_u64().unwrap();
     assert!(payload_end < file_len);
+    // A Linux file carries the index: 16 bytes, then 64 per payload section.
+    let index = v["elf_index_bytes"].as_u64().unwrap();
+    assert!(index > 16 && (index - 16) % 64 == 0, "{index}");
     let imports = v["imports"].as_array().unwrap();
     assert!(
         imports
