@@ -3,9 +3,9 @@
 //! A packed program is the stub executable with a payload appended: the module
 //! precompiled by wasmtime, a manifest of baked configuration and a trailer
 //! that lets the stub find both. `docs/FORMAT.md` describes the layout in
-//! prose; [`payload`] and [`manifest`] are its only definition in code, and
-//! [`engine`] holds the wasmtime settings the packer compiles with and the stub
-//! loads with, which must agree exactly.
+//! prose; [`payload`], [`manifest`] and [`elf_index`] are its only definition
+//! in code, and [`engine`] holds the wasmtime settings the packer compiles
+//! with and the stub loads with, which must agree exactly.
 
 pub mod elf_index;
 pub mod engine;

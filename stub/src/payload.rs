@@ -276,16 +276,12 @@ mod tests {
         );
     }
 
-    #[test]
-    fn every_truncation_and_bit_flip_of_the_tail_is_caught() {
-        let file = sample();
-        let payload_offset = read(&file).unwrap().payload_offset as usize;
-        for cut in 0..file.len() {
-            assert!(read(&file[..cut]).is_err(), "truncated at {cut}");
-        }
-        for at in payload_offset..file.len() {
+    /// Flips each bit of `file` at each of `positions` in turn: `read` or
+    /// the payload check must refuse every variant.
+    fn assert_every_bit_flip_is_caught(file: &[u8], positions: impl Iterator<Item = usize>) {
+        for at in positions {
             for bit in 0..8 {
-                let mut bad = file.clone();
+                let mut bad = file.to_vec();
                 bad[at] ^= 1 << bit;
                 let caught = match read(&bad) {
                     Err(_) => true,
@@ -294,6 +290,16 @@ mod tests {
                 assert!(caught, "flip of bit {bit} at byte {at} went unnoticed");
             }
         }
+    }
+
+    #[test]
+    fn every_truncation_and_bit_flip_of_the_tail_is_caught() {
+        let file = sample();
+        let payload_offset = read(&file).unwrap().payload_offset as usize;
+        for cut in 0..file.len() {
+            assert!(read(&file[..cut]).is_err(), "truncated at {cut}");
+        }
+        assert_every_bit_flip_is_caught(&file, payload_offset..file.len());
     }
 
     /// A minimal little-endian ELF64 image: `len` bytes with a header whose
@@ -350,17 +356,10 @@ mod tests {
         let index_at = (packed.payload_offset as usize) + packed.payload.len();
         let index_end = index_at + packed.elf_index.len();
         let header_fields = (40..52).chain(58..64);
-        for at in header_fields.chain(index_at + elf_index::PROLOGUE_LEN..index_end) {
-            for bit in 0..8 {
-                let mut bad = file.clone();
-                bad[at] ^= 1 << bit;
-                let caught = match read(&bad) {
-                    Err(_) => true,
-                    Ok(p) => p.verify_payload().is_err(),
-                };
-                assert!(caught, "flip of bit {bit} at byte {at} went unnoticed");
-            }
-        }
+        assert_every_bit_flip_is_caught(
+            &file,
+            header_fields.chain(index_at + elf_index::PROLOGUE_LEN..index_end),
+        );
     }
 
     #[test]
