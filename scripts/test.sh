@@ -9,4 +9,5 @@ cd "$(dirname "$0")/.."
 scripts/install-targets.sh
 # --no-default-features: the stub's library only (payload format, manifest);
 # its binary is built by packer/build.rs in its own cargo invocation.
-exec cargo test --release --locked -p wpack -p wpack-stub --no-default-features "$@"
+# wpack-mem: the musl stub's memcpy/memmove, tested here on the host.
+exec cargo test --release --locked -p wpack -p wpack-stub -p wpack-mem --no-default-features "$@"
