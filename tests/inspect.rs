@@ -60,7 +60,7 @@ fn json_output_is_one_object() {
     assert!(payload_end < file_len);
     // A Linux file carries the index: 16 bytes, then 64 per payload section.
     let index = v["elf_index_bytes"].as_u64().unwrap();
-    assert!(index > 16 && (index - 16) % 64 == 0, "{index}");
+    assert!(index > 16 && (index - 16).is_multiple_of(64), "{index}");
     let imports = v["imports"].as_array().unwrap();
     assert!(
         imports
