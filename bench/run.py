@@ -145,9 +145,14 @@ def main():
           f"{'quick run' if QUICK else 'full run'}\n")
 
     print("| file | size |\n|---|---|")
-    stub = ROOT / "target/wpack-stub/x86_64-unknown-linux-gnu/stub/wpack-stub"
-    if stub.exists():
-        print(f"| stub (x86_64-linux-gnu, the default) | {mb(stub)} |")
+    default = next(line.split()[0] for line in out(wpack, "--list-targets").splitlines()
+                   if line.endswith("(default)"))
+    for name, triple in [("x86_64-linux", "x86_64-unknown-linux-musl"),
+                         ("x86_64-linux-gnu", "x86_64-unknown-linux-gnu")]:
+        stub = ROOT / f"target/wpack-stub/{triple}/stub/wpack-stub"
+        if stub.exists():
+            mark = ", the default: packed below" if name == default else ""
+            print(f"| stub ({name}{mark}) | {mb(stub)} |")
     print(f"| packed hello | {mb(WORK / 'hello-packed')} |")
     print(f"| native hello | {mb(WORK / 'hello-native')} |")
     print(f"| hello.wasm / hello.cwasm | {mb(WORK / 'hello.wasm')} / {mb(WORK / 'hello.cwasm')} |\n")

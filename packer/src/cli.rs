@@ -102,9 +102,10 @@ pub struct PackArgs {
     #[arg(long)]
     pub inherit_env: bool,
 
-    /// The platform to pack for (see --list-targets). Default: the one
-    /// this wpack runs on (`x86_64-linux-gnu` here); `x86_64-linux` is the
-    /// static build that runs on every Linux distribution.
+    /// The platform to pack for (see --list-targets). Default on Linux: the
+    /// static build for this machine's architecture (`x86_64-linux` here),
+    /// which runs on every Linux distribution; `x86_64-linux-gnu` links glibc
+    /// dynamically.
     #[arg(long, value_name = "TARGET")]
     pub target: Option<String>,
 

@@ -29,14 +29,21 @@ pub fn host_triple() -> &'static str {
     built::HOST_TRIPLE
 }
 
-/// The target used without `--target`: the platform wpack was built for.
-/// (The static musl build is not the default: it reads files through WASI at
-/// half the speed of the glibc one; see BENCHMARKS.md.)
+/// The target used without `--target`: on Linux, the static (musl) build for
+/// this machine's architecture when this wpack carries its stub, since it runs
+/// on every distribution and starts fastest (no dynamic loader); otherwise
+/// the platform wpack was built for. See BENCHMARKS.md for the measurements.
 pub fn default_target() -> &'static Target {
-    TARGETS
-        .iter()
-        .find(|t| t.triple == built::HOST_TRIPLE)
-        .unwrap_or(&TARGETS[0])
+    let host = TARGETS.iter().find(|t| t.triple == built::HOST_TRIPLE);
+    let static_linux = host
+        .filter(|h| h.triple.ends_with("-linux-gnu"))
+        .and_then(|h| {
+            TARGETS
+                .iter()
+                .find(|t| t.triple == h.triple.replace("-gnu", "-musl"))
+        })
+        .filter(|t| embedded(t).is_some());
+    static_linux.or(host).unwrap_or(&TARGETS[0])
 }
 
 /// Looks up `--target NAME`.

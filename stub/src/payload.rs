@@ -320,8 +320,17 @@ mod tests {
     }
 
     pub(crate) fn indexed_sample() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
-        let stub = fake_elf(5000, 4000, 0, &[0, 64, 128, 1000]);
-        let payload = fake_elf(3000, 2000, 1, &[0, 4096, 8192]);
+        let mut stub = fake_elf(5000, 4000, 0, &[0, 64, 128, 1000]);
+        // Stub section 1 is named; section 2 is a relocation section (RELA)
+        // against section 1, with SHF_INFO_LINK.
+        stub[4000 + 64..4000 + 68].copy_from_slice(&7u32.to_le_bytes());
+        let rela = 4000 + 128;
+        stub[rela + 4..rela + 8].copy_from_slice(&4u32.to_le_bytes());
+        stub[rela + 8..rela + 16].copy_from_slice(&0x42u64.to_le_bytes());
+        stub[rela + 44..rela + 48].copy_from_slice(&1u32.to_le_bytes());
+        let mut payload = fake_elf(3000, 2000, 1, &[0, 4096, 8192]);
+        // Payload section 1 links to section 2 (as .symtab to .strtab).
+        payload[2000 + 64 + 40..2000 + 64 + 44].copy_from_slice(&2u32.to_le_bytes());
         let mut file = Vec::new();
         write(&mut file, &stub, &payload, &Manifest::default()).unwrap();
         (stub, payload, file)
@@ -333,15 +342,23 @@ mod tests {
         let packed = read(&file).unwrap();
         packed.verify_payload().unwrap();
         assert_eq!(packed.payload, payload.as_slice());
-        assert_eq!(packed.elf_index.len(), elf_index::PROLOGUE_LEN + 3 * 64);
+        // Null section, the stub's 3, the payload's 2.
+        assert_eq!(packed.elf_index.len(), elf_index::PROLOGUE_LEN + 6 * 64);
         let index_at = PAYLOAD_ALIGN + payload.len() as u64;
-        // e_shoff, e_flags, e_shnum, e_shstrndx now describe the payload.
-        assert_eq!(u64_at(&file, 40), index_at + elf_index::PROLOGUE_LEN as u64);
+        let table = index_at as usize + elf_index::PROLOGUE_LEN;
+        let section = |i: usize| &file[table + 64 * i..table + 64 * (i + 1)];
+        // e_shoff, e_flags, e_shnum, e_shstrndx now describe the merged table.
+        assert_eq!(u64_at(&file, 40), table as u64);
         assert_eq!(u32_at(&file, 48), 1);
-        assert_eq!(&file[60..64], &[3, 0, 2, 0]);
-        // Section 2 of the index lies where the payload's section 2 lies in the file.
-        let sh2 = index_at as usize + elf_index::PROLOGUE_LEN + 2 * 64 + 24;
-        assert_eq!(u64_at(&file, sh2), PAYLOAD_ALIGN + 8192);
+        assert_eq!(&file[60..64], &[6, 0, 5, 0]);
+        // Stub sections keep their offsets, lose their names and relocation targets.
+        assert_eq!(u64_at(section(3), 24), 1000);
+        assert_eq!(u32_at(section(1), 0), 0);
+        assert_eq!(u32_at(section(2), 44), 0);
+        assert_eq!(u64_at(section(2), 8), 0x02);
+        // Payload sections: moved by the payload's offset, links renumbered.
+        assert_eq!(u64_at(section(5), 24), PAYLOAD_ALIGN + 8192);
+        assert_eq!(u32_at(section(4), 40), 5);
         // The stub is recoverable byte for byte.
         let original = packed.original_stub();
         assert_eq!(&original[..stub.len()], stub.as_slice());
