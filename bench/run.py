@@ -221,7 +221,8 @@ def large(wpack, wasmtime):
 
 def payload_sections(path):
     """name -> size of the payload's sections, read through the packed file's
-    ELF section index (docs/FORMAT.md)."""
+    ELF section index (docs/FORMAT.md), which lists the stub's sections first,
+    without names."""
     b = Path(path).read_bytes()
     shoff, = struct.unpack_from("<Q", b, 40)
     shnum, shstrndx = struct.unpack_from("<HH", b, 60)
@@ -231,7 +232,8 @@ def payload_sections(path):
     for i in range(1, shnum):
         name_at, _, _, _, _, size = header(i)[:6]
         name = b[strings + name_at:b.index(b"\0", strings + name_at)].decode()
-        sizes[name] = size
+        if name:  # unnamed: the stub's own sections, listed first
+            sizes[name] = size
     return sizes
 
 
