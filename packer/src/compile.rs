@@ -91,40 +91,24 @@ pub fn check_module(wasm: &[u8]) -> Result<(), ModuleError> {
 /// The payload then carries no names; a trap report names functions by
 /// index (`wasm function 12`). Other sections are copied byte for byte.
 pub fn without_names(wasm: &[u8]) -> Result<Vec<u8>, ModuleError> {
-    const HEADER_LEN: usize = 8;
-    const CUSTOM_SECTION: u8 = 0;
-    let truncated = || ModuleError::Invalid("a section runs past the end of the file".into());
-    let mut out = wasm.get(..HEADER_LEN).ok_or_else(truncated)?.to_vec();
-    let mut at = HEADER_LEN;
-    while at < wasm.len() {
-        let start = at;
-        let id = wasm[at];
-        let (size, size_len) = read_leb_u32(&wasm[at + 1..]).ok_or_else(truncated)?;
-        let body = at + 1 + size_len;
-        let end = body.checked_add(size as usize).filter(|&e| e <= wasm.len());
-        let end = end.ok_or_else(truncated)?;
-        let is_names = id == CUSTOM_SECTION
-            && read_leb_u32(&wasm[body..end])
-                .and_then(|(len, len_len)| wasm[body..end].get(len_len..len_len + len as usize))
-                == Some(b"name".as_slice());
+    let invalid = |e: wasmtime::wasmparser::BinaryReaderError| ModuleError::Invalid(e.to_string());
+    // Sections follow each other: each one's header (id and size) starts
+    // where the previous one's contents end, the first after the 8-byte
+    // module header.
+    let mut section_start = 8;
+    let mut out = wasm.get(..section_start).unwrap_or_default().to_vec();
+    for payload in Parser::new(0).parse_all(wasm) {
+        let payload = payload.map_err(invalid)?;
+        let Some((_, contents)) = payload.as_section() else {
+            continue;
+        };
+        let is_names = matches!(&payload, Payload::CustomSection(c) if c.name() == "name");
         if !is_names {
-            out.extend_from_slice(&wasm[start..end]);
+            out.extend_from_slice(&wasm[section_start..contents.end]);
         }
-        at = end;
+        section_start = contents.end;
     }
     Ok(out)
-}
-
-/// An unsigned LEB128 u32 at the start of `bytes`, and its length.
-fn read_leb_u32(bytes: &[u8]) -> Option<(u32, usize)> {
-    let mut value: u32 = 0;
-    for (i, &byte) in bytes.iter().take(5).enumerate() {
-        value |= u32::from(byte & 0x7f).checked_shl(7 * i as u32)?;
-        if byte & 0x80 == 0 {
-            return Some((value, i + 1));
-        }
-    }
-    None
 }
 
 /// Compiles `wasm` for `target` and `cpu` with the settings the stub loads
