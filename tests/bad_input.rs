@@ -7,29 +7,6 @@ use std::path::Path;
 
 use common::*;
 
-/// Runs wpack on `input` with output into an empty directory and checks that
-/// it fails with one line containing `expected`, writes nothing and leaves
-/// the input as it was.
-fn refuses(input: &Path, extra: &[&str], expected: &str) {
-    let dir = tempdir();
-    let before = std::fs::read(input).ok();
-    let out_path = dir.path().join("out");
-    let mut args = vec![input.to_str().unwrap(), "-o", out_path.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    let out = wpack(&args);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "exit code; stderr: {err}");
-    assert_eq!(err.lines().count(), 1, "one line expected: {err}");
-    assert!(err.starts_with("wpack: error: "), "{err}");
-    assert!(err.contains(expected), "expected {expected:?} in: {err}");
-    assert_eq!(
-        list_dir(dir.path()),
-        Vec::<String>::new(),
-        "nothing written"
-    );
-    assert_eq!(std::fs::read(input).ok(), before, "input unchanged");
-}
-
 fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();

@@ -24,11 +24,5 @@ fn default_proposals_pack_and_run() {
 fn a_disabled_proposal_is_refused_at_pack_time() {
     let dir = tempdir();
     let wasm = assemble_feature("custom_page_sizes", dir.path());
-    let out = dir.path().join("out");
-    let result = wpack(&[wasm.to_str().unwrap(), "-o", out.to_str().unwrap()]);
-    assert_eq!(result.status.code(), Some(1));
-    let err = stderr(&result);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("custom page sizes"), "{err}");
-    assert!(!out.exists());
+    refuses(&wasm, &[], "custom page sizes");
 }
