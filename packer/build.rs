@@ -35,7 +35,12 @@ fn main() {
     for input in ["stub", "Cargo.toml", "Cargo.lock", "packer/src/targets.rs"] {
         println!("cargo:rerun-if-changed={}", root.join(input).display());
     }
-    for var in ["CARGO_TARGET_DIR", "RUSTFLAGS", "WPACK_STUB_TARGETS"] {
+    for var in [
+        "CARGO_TARGET_DIR",
+        "RUSTFLAGS",
+        "WPACK_STUB_TARGETS",
+        "WPACK_ZIG_BIN",
+    ] {
         println!("cargo:rerun-if-env-changed={var}");
     }
 
@@ -94,9 +99,15 @@ fn build_stub(root: &Path, target_dir: &Path, triple: &str) -> Result<PathBuf, S
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let upper = triple.replace('-', "_").to_uppercase();
     let lower = triple.replace('-', "_");
-    let mut cmd = Command::new(cargo);
+    let mut cmd = if triple.ends_with("-apple-darwin") {
+        zigbuild(root, &cargo)?
+    } else {
+        let mut cmd = Command::new(&cargo);
+        cmd.arg("build");
+        cmd
+    };
     cmd.current_dir(root)
-        .args(["build", "--package", "wpack-stub", "--bin", "wpack-stub"])
+        .args(["--package", "wpack-stub", "--bin", "wpack-stub"])
         .args([
             "--profile",
             "stub",
@@ -129,7 +140,9 @@ fn build_stub(root: &Path, target_dir: &Path, triple: &str) -> Result<PathBuf, S
             cmd.env(cc, compiler);
         }
     }
-    let output = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
+    let output = cmd
+        .output()
+        .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
     if !output.status.success() {
         let log = String::from_utf8_lossy(&output.stderr);
         let tail: Vec<&str> = log.lines().rev().take(15).collect();
@@ -142,4 +155,37 @@ fn build_stub(root: &Path, target_dir: &Path, triple: &str) -> Result<PathBuf, S
         "wpack-stub"
     };
     Ok(target_dir.join(triple).join("stub").join(exe))
+}
+
+/// `cargo zigbuild`: cargo with Zig as the C compiler and linker, which links
+/// macOS executables against the macOS system libraries' link stubs that Zig
+/// ships (no Apple SDK). Zig and cargo-zigbuild come from PyPI, pinned, into
+/// target/zig-venv (`scripts/zig.sh`); `WPACK_ZIG_BIN` names another
+/// directory holding `cargo-zigbuild` and `zig`.
+fn zigbuild(root: &Path, cargo: &std::ffi::OsStr) -> Result<Command, String> {
+    let bin = env::var_os("WPACK_ZIG_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target").join("zig-venv").join("bin"));
+    let zigbuild = bin.join("cargo-zigbuild");
+    if !zigbuild.is_file() {
+        return Err(format!(
+            "{} not found: run scripts/zig.sh (or scripts/install-targets.sh)",
+            zigbuild.display()
+        ));
+    }
+    // cargo-zigbuild runs `zig` and `cargo` from PATH: the venv's first,
+    // then the cargo running this build.
+    let mut path = vec![bin];
+    if let Some(dir) = Path::new(cargo)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        path.push(dir.to_path_buf());
+    }
+    path.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
+    let mut cmd = Command::new(zigbuild);
+    cmd.arg("zigbuild")
+        .env("PATH", env::join_paths(path).map_err(|e| e.to_string())?)
+        .env("CARGO", cargo);
+    Ok(cmd)
 }

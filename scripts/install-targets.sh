@@ -1,17 +1,33 @@
 #!/usr/bin/env bash
-# Installs what building the cross-target stubs and testing them needs:
-# Rust's targets, a C compiler for aarch64 and MinGW-w64 (build time only:
-# packing never needs them), and the emulators the tests run the outputs in
-# (qemu-user for aarch64, wine for Windows). Idempotent; run as root (CI is).
+# Installs what building every target's stub and testing it needs, so that a
+# fresh machine builds a wpack that carries all of them:
+#  - Rust's targets;
+#  - Debian packages (as root): an aarch64 C compiler with its C library
+#    headers for wasmtime's helper file, MinGW-w64 for the Windows linker,
+#    and the emulators the tests run outputs in (qemu-user, wine);
+#  - Zig and cargo-zigbuild, pinned, from PyPI into target/zig-venv: Zig links
+#    the macOS stubs against the macOS system library stubs it ships.
+# Packing never needs any of this. Idempotent; prints nothing when all is there.
 set -euo pipefail
-rustup target add x86_64-unknown-linux-musl aarch64-unknown-linux-musl x86_64-pc-windows-gnu >/dev/null
+cd "$(dirname "$0")/.."
 
+rustup target add x86_64-unknown-linux-musl aarch64-unknown-linux-musl \
+  x86_64-pc-windows-gnu aarch64-apple-darwin x86_64-apple-darwin >/dev/null 2>&1
+
+# Packages, not commands: `--no-install-recommends` leaves out what a fresh
+# machine then lacks: the headers (libc6-dev-arm64-cross) the aarch64
+# compiler needs, and `wine` (the command; wine64 alone hides its loader
+# under /usr/lib/wine).
+packages=(
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+  gcc-mingw-w64-x86-64 mingw-w64-x86-64-dev
+  qemu-user binutils python3-venv
+  wine wine64
+)
 need=()
-command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu)
-command -v x86_64-w64-mingw32-gcc >/dev/null || need+=(gcc-mingw-w64-x86-64)
-command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
-command -v wine >/dev/null || command -v wine64 >/dev/null || need+=(wine64)
-command -v strip >/dev/null || need+=(binutils)
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
+done
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "install-targets: needs root to install: ${need[*]}" >&2
@@ -21,3 +37,5 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+
+scripts/zig.sh >/dev/null

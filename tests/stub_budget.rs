@@ -48,6 +48,28 @@ fn stub_contains_no_compiler_and_fits_the_budget() {
     );
 }
 
+/// Every target's stub, not only the default's: each is its own cargo build.
+#[test]
+fn no_target_stub_contains_a_compiler() {
+    let dir = tempdir();
+    let carried = targets_carried();
+    assert!(carried.len() > 1, "{carried:?}");
+    for target in carried {
+        let out = dir.path().join(&target);
+        pack(&sample("hello"), &out, &["--target", &target]);
+        let file = std::fs::read(&out).unwrap();
+        let packed = payload::read(&file).unwrap();
+        for marker in COMPILER_MARKERS {
+            assert!(
+                !contains(packed.stub_region, marker),
+                "the {target} stub links the compiler ({})",
+                String::from_utf8_lossy(marker)
+            );
+        }
+        eprintln!("{target}: packed hello {} bytes", file.len());
+    }
+}
+
 /// Tables the stub never reads stay out of Linux payloads: address maps,
 /// native unwind tables (registering them was quadratic in the number of
 /// functions with the static stub's unwinder) and symbol tables.

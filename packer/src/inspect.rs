@@ -6,9 +6,10 @@ use anyhow::{Context, Result, bail};
 use goblin::elf::Elf;
 use serde::Serialize;
 use wasmtime::{Config, Engine, ExternType, Module};
-use wpack_stub::{DirMapping, EnvVar, FORMAT_VERSION, engine, payload};
+use wpack_stub::{DirMapping, EnvVar, FORMAT_VERSION, engine, macho, payload};
 
 use crate::cli::InspectArgs;
+use crate::codesign::{self, SignatureInfo};
 use crate::stub_image;
 
 /// Name of the section in wasmtime's precompiled image that records the
@@ -30,6 +31,8 @@ struct Report {
     /// Bytes of the ELF section index (0 without one: a PE stub).
     elf_index_bytes: u64,
     verified: bool,
+    /// A macOS file's ad hoc signature, checked; absent for other targets.
+    macos_signature: Option<SignatureInfo>,
     module_name: String,
     dirs: Vec<DirMapping>,
     env: Vec<EnvVar>,
@@ -47,6 +50,11 @@ pub fn inspect(args: &InspectArgs) -> Result<()> {
     let file = std::fs::read(&args.file).with_context(|| format!("cannot read {shown}"))?;
     let packed = payload::read(&file).with_context(|| shown.to_string())?;
     packed.verify_payload().with_context(|| shown.to_string())?;
+    let macos_signature = if macho::is_macho(&file) {
+        Some(codesign::check(&file).with_context(|| shown.to_string())?)
+    } else {
+        None
+    };
 
     let (imports, exports) = match describe_module(packed.payload, &packed.manifest.target) {
         Some((imports, exports)) => (Some(imports), Some(exports)),
@@ -65,6 +73,7 @@ pub fn inspect(args: &InspectArgs) -> Result<()> {
         payload_xxh3: format!("{:016x}", packed.payload_hash),
         elf_index_bytes: packed.elf_index.len() as u64,
         verified: true,
+        macos_signature,
         module_name: manifest.module_name,
         dirs: manifest.dirs,
         env: manifest.env,
@@ -171,9 +180,20 @@ fn as_text(r: &Report) -> String {
             r.payload_bytes, r.payload_offset, r.payload_xxh3
         ),
     );
+    if let Some(sig) = &r.macos_signature {
+        line(
+            "Signature:",
+            format!(
+                "signed ad hoc as {:?}: {} pages of 4 KiB, {} bytes (checked)",
+                sig.identifier, sig.pages, sig.signed_bytes
+            ),
+        );
+    }
     line(
         "Loading:",
-        if r.elf_index_bytes > 0 {
+        if r.macos_signature.is_some() {
+            "macOS maps the __WPACK segment; the code runs there".into()
+        } else if r.elf_index_bytes > 0 {
             format!(
                 "wasmtime maps the file (ELF section index, {} bytes)",
                 r.elf_index_bytes

@@ -1,10 +1,13 @@
 //! `wpack`: turns a WebAssembly (WASI) program into one native executable.
 //!
 //! The work is split by concern: `cli` (arguments), `compile` (checking and
-//! precompiling the module), `inspect` (reading a packed file back), `stub_image` and `targets` (the runtime the output starts as, per platform),
-//! `output` (writing the result safely) and `pack` (the steps in order).
+//! precompiling the module), `inspect` (reading a packed file back),
+//! `stub_image` and `targets` (the runtime the output starts as, per
+//! platform), `codesign` (signing macOS outputs), `output` (writing the
+//! result safely) and `pack` (the steps in order).
 
 mod cli;
+mod codesign;
 mod compile;
 mod inspect;
 mod output;

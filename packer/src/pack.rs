@@ -3,10 +3,13 @@
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use wpack_stub::{Manifest, payload};
+use std::io::Write as _;
+
+use wpack_stub::{Manifest, macho, payload};
 
 use crate::cli::PackArgs;
-use crate::{compile, output, stub_image};
+use crate::targets::Format;
+use crate::{codesign, compile, output, stub_image};
 
 /// Modules above this size get a line saying compilation is under way.
 const ANNOUNCE_COMPILE_ABOVE: usize = 1 << 20;
@@ -81,9 +84,20 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
         inherit_env: cli.inherit_env,
         host_fs: cli.host_fs,
     };
-    output::write_atomically(&output, |out| {
-        payload::write(out, &stub, &compiled, &manifest)
-    })?;
+    match target.format {
+        Format::MachO => {
+            let identifier = output
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "wpack-program".to_owned());
+            let file = macos_file(&stub, &compiled, &manifest, &identifier)
+                .with_context(|| format!("cannot lay out the macOS file ({stub_name})"))?;
+            output::write_atomically(&output, |out| out.write_all(&file))?;
+        }
+        Format::Elf | Format::Pe => output::write_atomically(&output, |out| {
+            payload::write(out, &stub, &compiled, &manifest)
+        })?,
+    }
 
     if !cli.quiet {
         let size = std::fs::metadata(&output)
@@ -98,6 +112,26 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// A packed macOS program: the payload in a segment of its own before the
+/// stub's `__LINKEDIT`, then an ad hoc signature over everything, written
+/// last (see `wpack_stub::macho`). `identifier` names the signed program.
+fn macos_file(
+    stub: &[u8],
+    compiled: &[u8],
+    manifest: &Manifest,
+    identifier: &str,
+) -> Result<Vec<u8>> {
+    let head = macho::stub_head(stub)?;
+    let mut packed = Vec::new();
+    payload::write(&mut packed, head, compiled, manifest)?;
+    let payload_offset = payload::payload_offset_for(head.len() as u64);
+    let mut file = macho::finish(stub, packed, payload_offset, |code_limit| {
+        codesign::signature_len(code_limit, identifier)
+    })?;
+    codesign::sign(&mut file, identifier)?;
+    Ok(file)
 }
 
 /// A `--dir` is resolved where the program runs, so one missing here is

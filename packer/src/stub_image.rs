@@ -7,6 +7,9 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use goblin::Object;
 use goblin::elf::header::{EM_AARCH64, EM_X86_64, ET_DYN, ET_EXEC};
+use goblin::mach::Mach;
+use goblin::mach::constants::cputype::{CPU_TYPE_ARM64, CPU_TYPE_X86_64};
+use goblin::mach::header::MH_EXECUTE;
 use goblin::pe::header::{COFF_MACHINE_ARM64, COFF_MACHINE_X86_64};
 use wpack_stub::{FormatError, payload};
 
@@ -129,10 +132,22 @@ fn kind_of(stub: &[u8], name: &str) -> Result<(Format, Arch)> {
                 }
             }
         }
-        Ok(Object::Mach(_)) => {
-            bail!("{name} is a macOS executable; macOS output is not supported yet")
+        Ok(Object::Mach(Mach::Binary(macho))) => {
+            if macho.header.filetype != MH_EXECUTE || !macho.is_64 {
+                bail!("{name} is not a 64-bit macOS executable (it may be a library)");
+            }
+            match macho.header.cputype {
+                CPU_TYPE_X86_64 => Ok((Format::MachO, Arch::X86_64)),
+                CPU_TYPE_ARM64 => Ok((Format::MachO, Arch::Aarch64)),
+                cpu => bail!("{name} is for an unsupported architecture (Mach-O CPU {cpu:#x})"),
+            }
         }
-        _ => bail!("{name} is not an executable wpack can use as a stub (expected ELF or PE)"),
+        Ok(Object::Mach(Mach::Fat(_))) => {
+            bail!("{name} is a universal (fat) macOS binary; give a stub for one architecture")
+        }
+        _ => bail!(
+            "{name} is not an executable wpack can use as a stub (expected ELF, PE or Mach-O)"
+        ),
     }
 }
 

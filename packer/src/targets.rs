@@ -7,6 +7,9 @@
 pub enum Format {
     Elf,
     Pe,
+    /// macOS: the payload goes into a segment of its own and the file is
+    /// signed ad hoc (`wpack_stub::macho`, `codesign.rs`).
+    MachO,
 }
 
 /// CPU architecture of a target.
@@ -66,4 +69,25 @@ pub const TARGETS: &[Target] = &[
         summary: "Windows x86_64 (.exe)",
         needs: "MinGW-w64's linker and import libraries (Debian: gcc-mingw-w64-x86-64)",
     },
+    Target {
+        name: "aarch64-macos",
+        triple: "aarch64-apple-darwin",
+        format: Format::MachO,
+        arch: Arch::Aarch64,
+        summary: "macOS 11+ on Apple silicon (arm64), signed ad hoc",
+        needs: ZIG,
+    },
+    Target {
+        name: "x86_64-macos",
+        triple: "x86_64-apple-darwin",
+        format: Format::MachO,
+        arch: Arch::X86_64,
+        summary: "macOS 10.12+ on Intel (x86_64), signed ad hoc",
+        needs: ZIG,
+    },
 ];
+
+/// What the macOS stubs are linked with: Zig ships the macOS system
+/// libraries' link stubs, so no Apple SDK is needed (see build.rs).
+const ZIG: &str =
+    "Zig and cargo-zigbuild (scripts/zig.sh installs them from PyPI into target/zig-venv)";

@@ -57,12 +57,15 @@ pub fn load() -> Result<Loaded> {
             .with_context(|| format!("cannot reopen {}", exe.display()))?;
         unsafe { Module::deserialize_open_file(&engine, file) }
     } else {
-        unsafe { Module::deserialize_raw(&engine, NonNull::from(packed.payload)) }
+        let code = runnable_payload(&map, &packed)?;
+        unsafe { Module::deserialize_raw(&engine, NonNull::from(code)) }
     }
     .map_err(|e| explain_load_error(&exe, e))?;
     if debug {
         let how = if indexed {
             "from the file through its ELF section index"
+        } else if cfg!(target_os = "macos") {
+            "in place from the __WPACK segment the kernel mapped"
         } else {
             "in place from this mapping"
         };
@@ -83,6 +86,37 @@ pub fn load() -> Result<Loaded> {
         module,
         manifest,
     })
+}
+
+/// The payload's bytes where its code will run: this process's mapping of
+/// the file, except on macOS.
+#[cfg(not(target_os = "macos"))]
+fn runnable_payload<'a>(_file: &'a [u8], packed: &Packed<'a>) -> Result<&'a [u8]> {
+    Ok(packed.payload)
+}
+
+/// On macOS the kernel mapped the `__WPACK` segment read-execute at exec and
+/// checks each of its pages against the file's signature as it is touched,
+/// so the code runs there: no page is ever writable and executable, and no
+/// JIT entitlement is needed. The bytes are the ones just verified in `file`
+/// (the same file, mapped by the kernel instead of by us).
+#[cfg(target_os = "macos")]
+fn runnable_payload(file: &[u8], packed: &Packed<'_>) -> Result<&'static [u8]> {
+    unsafe extern "C" {
+        /// dyld's slide of image 0, the main executable (libSystem).
+        fn _dyld_get_image_vmaddr_slide(image_index: u32) -> isize;
+    }
+    let section = wpack_stub::macho::payload_section(file)
+        .ok()
+        .flatten()
+        .context("the __WPACK segment is missing from the Mach-O header")?;
+    // SAFETY: a plain query of dyld's image list.
+    let slide = unsafe { _dyld_get_image_vmaddr_slide(0) };
+    let into_section = packed.payload_offset - u64::from(section.offset);
+    let address = section.addr.wrapping_add(slide as u64) + into_section;
+    // SAFETY: the kernel mapped the whole segment (it lies inside the file,
+    // checked by `payload::read`) for the life of the process, read-only.
+    Ok(unsafe { std::slice::from_raw_parts(address as *const u8, packed.payload.len()) })
 }
 
 /// Checks the payload before any byte of it becomes executable: a damaged

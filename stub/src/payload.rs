@@ -31,6 +31,7 @@ use thiserror::Error;
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::elf_index;
+use crate::macho;
 use crate::manifest::Manifest;
 
 /// Bumped on any change to the layout or to the manifest's types.
@@ -113,6 +114,26 @@ fn u32_at(bytes: &[u8], at: usize) -> u32 {
 /// Finds and checks the trailer and manifest of `file` (the whole packed file).
 /// The payload hash is not checked here; see [`Packed::verify_payload`].
 pub fn read(file: &[u8]) -> Result<Packed<'_>, FormatError> {
+    read_packed(packed_part(file)?)
+}
+
+/// The part of `file` that ends with the trailer: the whole file, except for
+/// a macOS program, where the trailer ends the `__wpack` section and the
+/// signature follows (see `macho.rs`).
+fn packed_part(file: &[u8]) -> Result<&[u8], FormatError> {
+    if !macho::is_macho(file) {
+        return Ok(file);
+    }
+    match macho::payload_section(file) {
+        Ok(Some(section)) => Ok(&file[..(u64::from(section.offset) + section.size) as usize]),
+        Ok(None) => Err(FormatError::NotPacked),
+        Err(_) => Err(FormatError::Damaged(
+            "the Mach-O header does not lead to the payload",
+        )),
+    }
+}
+
+fn read_packed(file: &[u8]) -> Result<Packed<'_>, FormatError> {
     if file.len() < 16 || file[file.len() - 8..] != MAGIC {
         return Err(FormatError::NotPacked);
     }

@@ -177,3 +177,16 @@ pub fn assemble_feature(name: &str, dir: &Path) -> PathBuf {
     std::fs::write(&path, wasm).unwrap();
     path
 }
+
+/// The targets `wpack --list-targets` says this wpack carries a stub for.
+pub fn targets_carried() -> Vec<String> {
+    let out = wpack(&["--list-targets"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    lines
+        .chunks(2)
+        .filter(|pair| pair.len() == 2 && pair[1].contains("stub built in"))
+        .map(|pair| pair[0].split_whitespace().next().unwrap().to_string())
+        .collect()
+}
