@@ -186,9 +186,33 @@ def main():
         print(f"| {who} | {fmt_s(lo)} | {fmt_s(med)} |")
     print()
 
+    embedded(wpack)
     if LARGE:
         large(wpack, wasmtime)
     composition(wpack)
+
+
+def embedded(wpack):
+    """Files embedded with --include against the same files through --dir:
+    start-up and memory with a large tree, and read throughput."""
+    run(wpack, "-q", WORK / "fileio.wasm", "-o", WORK / "fileio-embedded", "--include", "data")
+    run(wpack, "-q", WORK / "hello.wasm", "-o", WORK / "hello-embedded", "--include", "data")
+    size = (WORK / "data/input.bin").stat().st_size >> 20
+    runs = 30 if QUICK else 200
+    t = hyperfine({"plain": "./hello-packed", "embedded": "./hello-embedded"}, runs, warmup=5)
+    reads = hyperfine({
+        "--dir": "./fileio-packed data/input.bin",
+        "--include": "./fileio-embedded data/input.bin",
+    }, 5 if QUICK else 10)
+    print(f"Embedded files: {size} MiB (`data/`) embedded vs read through `--dir`\n")
+    print("| measure | plain / --dir | embedded | ratio |\n|---|---|---|---|")
+    print(f"| packed hello size | {mb(WORK / 'hello-packed')} | {mb(WORK / 'hello-embedded')} | |")
+    (_, a), (_, b) = t["plain"], t["embedded"]
+    print(f"| hello start-up (median) | {fmt_s(a)} | {fmt_s(b)} | {b / a:.2f} |")
+    ra, rb = peak_rss_kib("./hello-packed"), peak_rss_kib("./hello-embedded")
+    print(f"| hello peak RSS | {ra / 1024:.1f} MB | {rb / 1024:.1f} MB | {rb / ra:.2f} |")
+    (_, a), (_, b) = reads["--dir"], reads["--include"]
+    print(f"| read {size} MiB (fileio, median) | {fmt_s(a)} | {fmt_s(b)} | {b / a:.2f} |\n")
 
 
 def large(wpack, wasmtime):

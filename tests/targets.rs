@@ -292,3 +292,52 @@ fn packing_for_every_target_needs_no_toolchain() {
         assert!(wpack_stub::payload::read(&std::fs::read(&out).unwrap()).is_ok());
     }
 }
+
+/// Embedded files (`--include`) under every target that runs here: the
+/// layer in front of WASI is the same code on each, but the stand-in
+/// preopen it relies on is platform-specific.
+#[test]
+fn embedded_trees_run_on_every_target() {
+    let dir = tempdir();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("sub")).unwrap();
+    std::fs::write(data.join("a.txt"), "alpha\nbeta\n").unwrap();
+    std::fs::write(data.join("sub/b.txt"), "b").unwrap();
+    let spec = format!("{}::/data", data.display());
+    for target in [
+        "x86_64-linux",
+        "x86_64-linux-gnu",
+        "aarch64-linux",
+        "x86_64-windows",
+    ] {
+        if runner(target).is_none() {
+            missing(&format!("an emulator for {target}"));
+        }
+        let tdir = dir.path().join(target);
+        std::fs::create_dir_all(&tdir).unwrap();
+        if target.contains("windows") {
+            wine_shim(&tdir);
+        }
+        let exe = tdir.join(if target.contains("windows") {
+            "tree.exe"
+        } else {
+            "tree"
+        });
+        pack(
+            &sample("tree"),
+            &exe,
+            &["--target", target, "--include", &spec, "--arg", "/data"],
+        );
+        let (code, out, err) = run(target, &exe, &[], &tdir);
+        assert_eq!(code, Some(0), "{target}: {err}");
+        for line in [
+            "file a.txt 11 bytes, sum acefd12e",
+            "file sub/b.txt 1 bytes",
+            "sub/.. has 2 entries",
+            "create: refused (os error Some(69))",
+            "after: 2 entries",
+        ] {
+            assert!(out.contains(line), "{target}: {line:?} missing in:\n{out}");
+        }
+    }
+}

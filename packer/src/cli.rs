@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use wpack_stub::{DirMapping, EnvVar};
 
+use crate::include::IncludeSpec;
+
 const EXAMPLES: &str = "\
 Examples:
   wpack hello.wasm                      writes ./hello
@@ -12,6 +14,9 @@ Examples:
   wpack wc.wasm --dir .                 the program may read and write the working directory
   wpack wc.wasm --host-fs               the program opens any path like a native one
   wpack tool.wasm --dir /srv/data::/data --env LANG --env MODE=fast
+
+  wpack python.wasm --include app::/app --arg /app/main.py -o myapp
+                                        one file: ./myapp ARGS runs /app/main.py ARGS
 
   wpack app.wasm --target x86_64-windows -o app.exe
   wpack inspect ./hello                 shows what a packed file holds
@@ -62,8 +67,8 @@ pub struct InspectArgs {
 /// Options for packing (the default command).
 #[derive(Debug, Args)]
 pub struct PackArgs {
-    /// The module to pack: a .wasm that imports only WASI preview 1
-    /// (`wasi_snapshot_preview1`) and exports `_start`.
+    /// The module to pack: a .wasm (or .wat text) that imports only WASI
+    /// preview 1 (`wasi_snapshot_preview1`) and exports `_start`.
     #[arg(value_name = "INPUT.wasm", required_unless_present = "list_targets")]
     pub input: Option<PathBuf>,
 
@@ -80,6 +85,18 @@ pub struct PackArgs {
     /// nothing outside any --dir. Repeatable.
     #[arg(long = "dir", value_name = "HOST[::GUEST]", value_parser = DirMapping::parse)]
     pub dirs: Vec<DirMapping>,
+
+    /// Embed a file or directory tree in the output, read now, and show it to
+    /// the program read-only as GUEST (default: HOST as written). Nothing is
+    /// extracted at run time: files are read from the executable itself.
+    /// Symlinks must stay inside the tree. Repeatable.
+    #[arg(long = "include", value_name = "HOST[::GUEST]", value_parser = IncludeSpec::parse)]
+    pub includes: Vec<IncludeSpec>,
+
+    /// An argument placed before the user's own (after the program name),
+    /// e.g. the script an embedded interpreter runs. Repeatable, in order.
+    #[arg(long = "arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub args: Vec<String>,
 
     /// Let the program use the file system like a native program: absolute
     /// paths and paths relative to the working directory (`..` included)

@@ -41,6 +41,33 @@ pub enum ModuleError {
     NoStart,
 }
 
+/// `input` itself if it is binary WebAssembly, else its text format (`.wat`)
+/// compiled to binary; text that does not parse is reported with its line.
+pub fn from_text(input: Vec<u8>) -> Result<Vec<u8>, ModuleError> {
+    if input.starts_with(b"\0asm") || input.is_empty() {
+        return Ok(input);
+    }
+    let looks_like_text = std::str::from_utf8(&input).is_ok_and(|text| {
+        let text = text.trim_start();
+        text.starts_with('(') || text.starts_with(";;")
+    });
+    if !looks_like_text {
+        return Ok(input); // check_module says it is not WebAssembly
+    }
+    wat::parse_bytes(&input)
+        .map(|binary| binary.into_owned())
+        .map_err(|e| {
+            // One line: wat's message, then where (it also quotes the line).
+            let text = e.to_string();
+            let parts: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && *l != "|")
+                .collect();
+            ModuleError::Invalid(format!("(text format) {}", parts.join(" ")))
+        })
+}
+
 /// Checks that `wasm` is a WASI command module wpack can pack, without
 /// compiling it: the format, the imports and the `_start` export.
 pub fn check_module(wasm: &[u8]) -> Result<(), ModuleError> {

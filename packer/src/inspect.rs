@@ -6,6 +6,7 @@ use anyhow::{Context, Result, bail};
 use goblin::elf::Elf;
 use serde::Serialize;
 use wasmtime::{Config, Engine, ExternType, Module};
+use wpack_stub::tree::{Kind, Tree};
 use wpack_stub::{DirMapping, EnvVar, FORMAT_VERSION, engine, macho, payload};
 
 use crate::cli::InspectArgs;
@@ -16,6 +17,15 @@ use crate::stub_image;
 /// wasmtime version (`wasmtime_environ::obj::ELF_WASM_ENGINE`): one format
 /// byte, one length byte, then the version string.
 const ENGINE_SECTION: &str = ".wasmtime.engine";
+
+#[derive(Serialize)]
+struct EmbeddedTree {
+    guest: String,
+    files: usize,
+    directories: usize,
+    symlinks: usize,
+    bytes: u64,
+}
 
 #[derive(Serialize)]
 struct Report {
@@ -38,6 +48,10 @@ struct Report {
     env: Vec<EnvVar>,
     inherit_env: bool,
     host_fs: bool,
+    /// `--arg` values, placed before the user's arguments.
+    args: Vec<String>,
+    /// `--include` trees: guest directory, files, bytes.
+    embedded: Vec<EmbeddedTree>,
     imports: Option<Vec<String>>,
     exports: Option<Vec<String>>,
 }
@@ -79,6 +93,8 @@ pub fn inspect(args: &InspectArgs) -> Result<()> {
         env: manifest.env,
         inherit_env: manifest.inherit_env,
         host_fs: manifest.host_fs,
+        args: manifest.args,
+        embedded: manifest.trees.iter().map(summarise).collect(),
         imports,
         exports,
     };
@@ -236,6 +252,21 @@ fn as_text(r: &Report) -> String {
         }
         .into(),
     );
+    line(
+        "Arguments:",
+        list_or_none(r.args.iter().map(|a| format!("{a:?}")).collect()),
+    );
+    let trees: Vec<String> = r
+        .embedded
+        .iter()
+        .map(|t| {
+            format!(
+                "{} (read-only): {} files, {} directories, {} symlinks, {} bytes",
+                t.guest, t.files, t.directories, t.symlinks, t.bytes
+            )
+        })
+        .collect();
+    line("Embedded:", list_or_none(trees));
     for (label, items) in [("Imports:", &r.imports), ("Exports:", &r.exports)] {
         match items {
             Some(items) => line(label, list_or_none(items.clone())),
@@ -254,4 +285,25 @@ fn list_or_none(items: Vec<String>) -> String {
     } else {
         items.join("\n                ")
     }
+}
+
+fn summarise(tree: &Tree) -> EmbeddedTree {
+    let mut t = EmbeddedTree {
+        guest: tree.guest.clone(),
+        files: 0,
+        directories: 0,
+        symlinks: 0,
+        bytes: 0,
+    };
+    for entry in &tree.entries {
+        match entry.kind {
+            Kind::Dir => t.directories += 1,
+            Kind::File { len, .. } => {
+                t.files += 1;
+                t.bytes += len;
+            }
+            Kind::Symlink { .. } => t.symlinks += 1,
+        }
+    }
+    t
 }

@@ -1,7 +1,8 @@
 //! `wpack`: turns a WebAssembly (WASI) program into one native executable.
 //!
 //! The work is split by concern: `cli` (arguments), `compile` (checking and
-//! precompiling the module), `inspect` (reading a packed file back),
+//! precompiling the module), `include` (files embedded with --include),
+//! `inspect` (reading a packed file back),
 //! `stub_image` and `targets` (the runtime the output starts as, per
 //! platform), `codesign` (signing macOS outputs), `output` (writing the
 //! result safely) and `pack` (the steps in order).
@@ -9,6 +10,7 @@
 mod cli;
 mod codesign;
 mod compile;
+mod include;
 mod inspect;
 mod output;
 mod pack;

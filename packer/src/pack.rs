@@ -9,7 +9,7 @@ use wpack_stub::{Manifest, macho, payload};
 
 use crate::cli::PackArgs;
 use crate::targets::Format;
-use crate::{codesign, compile, output, stub_image};
+use crate::{codesign, compile, include, output, stub_image};
 
 /// Modules above this size get a line saying compilation is under way.
 const ANNOUNCE_COMPILE_ABOVE: usize = 1 << 20;
@@ -26,6 +26,8 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
         anyhow::bail!("{shown} is a directory; give the path of a .wasm file");
     }
     let wasm = std::fs::read(input).with_context(|| format!("cannot read {shown}"))?;
+    // WebAssembly text (`.wat`) is accepted as `wasmtime compile` accepts it.
+    let wasm = compile::from_text(wasm).with_context(|| shown.to_string())?;
     let output = match &cli.output {
         Some(path) => path.clone(),
         None => output::default_path(input)?,
@@ -57,11 +59,12 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
     if !cli.quiet {
         warn_about_missing_dirs(cli);
     }
-    if !cli.quiet && wasm.len() > ANNOUNCE_COMPILE_ABOVE {
+    let included = include::read(&cli.includes, &cli.dirs, &output)?;
+    if !cli.quiet && !included.trees.is_empty() {
         eprintln!(
-            "wpack: compiling {shown} ({}) for {}...",
-            human(wasm.len()),
-            target.name
+            "wpack: embedding {} files ({})",
+            included.contents.len(),
+            human(included.total_bytes())
         );
     }
     let wasm = if cli.strip_names {
@@ -69,8 +72,16 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
     } else {
         wasm
     };
-    let compiled =
-        compile::precompile(&wasm, target, &cli.cpu).with_context(|| shown.to_string())?;
+    let compiled = if !cli.quiet && wasm.len() > ANNOUNCE_COMPILE_ABOVE {
+        with_progress(
+            &format!("compiling {shown} for {}", target.name),
+            wasm.len(),
+            || compile::precompile(&wasm, target, &cli.cpu),
+        )
+    } else {
+        compile::precompile(&wasm, target, &cli.cpu)
+    }
+    .with_context(|| shown.to_string())?;
 
     let manifest = Manifest {
         wpack_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -83,19 +94,22 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
         env: cli.env.clone(),
         inherit_env: cli.inherit_env,
         host_fs: cli.host_fs,
+        args: cli.args.clone(),
+        trees: included.trees,
     };
+    let contents: Vec<&[u8]> = included.contents.iter().map(Vec::as_slice).collect();
     match target.format {
         Format::MachO => {
             let identifier = output
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "wpack-program".to_owned());
-            let file = macos_file(&stub, &compiled, &manifest, &identifier)
+            let file = macos_file(&stub, &compiled, &manifest, &contents, &identifier)
                 .with_context(|| format!("cannot lay out the macOS file ({stub_name})"))?;
             output::write_atomically(&output, |out| out.write_all(&file))?;
         }
         Format::Elf | Format::Pe => output::write_atomically(&output, |out| {
-            payload::write(out, &stub, &compiled, &manifest)
+            payload::write(out, &stub, &compiled, &manifest, &contents).map(drop)
         })?,
     }
 
@@ -121,17 +135,56 @@ fn macos_file(
     stub: &[u8],
     compiled: &[u8],
     manifest: &Manifest,
+    contents: &[&[u8]],
     identifier: &str,
 ) -> Result<Vec<u8>> {
     let head = macho::stub_head(stub)?;
     let mut packed = Vec::new();
-    payload::write(&mut packed, head, compiled, manifest)?;
-    let payload_offset = payload::payload_offset_for(head.len() as u64);
+    let payload_offset = payload::write(&mut packed, head, compiled, manifest, contents)?;
     let mut file = macho::finish(stub, packed, payload_offset, |code_limit| {
         codesign::signature_len(code_limit, identifier)
     })?;
     codesign::sign(&mut file, identifier)?;
     Ok(file)
+}
+
+/// Runs `work` (compilation, which reports no progress of its own) while a
+/// line on stderr shows the time spent and an estimate of how far it got,
+/// from the throughput measured in BENCHMARKS.md (about 1.75 MB of wasm per
+/// second per core). On a terminal the line updates in place.
+fn with_progress<T: Send>(what: &str, size: usize, work: impl FnOnce() -> T + Send) -> T {
+    use std::io::IsTerminal;
+    const BYTES_PER_CORE_SECOND: f64 = 1.75e6;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let expected = size as f64 / (BYTES_PER_CORE_SECOND * cores);
+    let tty = std::io::stderr().is_terminal();
+    let started = Instant::now();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|scope| {
+        let worker = scope.spawn(move || {
+            let result = work();
+            let _ = done_tx.send(());
+            result
+        });
+        eprintln!("wpack: {what} ({}), about {expected:.0}s...", human(size));
+        let tick = std::time::Duration::from_secs(if tty { 1 } else { 5 });
+        while done_rx.recv_timeout(tick).is_err() {
+            let spent = started.elapsed().as_secs_f64();
+            let percent = (100.0 * spent / expected).min(99.0);
+            if tty {
+                eprint!("\rwpack: compiling: {spent:.0}s, about {percent:.0}% done ");
+            } else {
+                eprintln!("wpack: compiling: {spent:.0}s, about {percent:.0}% done");
+            }
+        }
+        if tty {
+            eprintln!(
+                "\rwpack: compiled in {:.1}s                      ",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        worker.join().expect("the compiler thread panicked")
+    })
 }
 
 /// A `--dir` is resolved where the program runs, so one missing here is

@@ -20,6 +20,8 @@ pub struct Loaded {
     pub engine: Engine,
     pub module: Module,
     pub manifest: Manifest,
+    /// The whole packed file, kept mapped when it embeds files.
+    pub file: Option<&'static [u8]>,
 }
 
 /// Maps this executable's file, checks its payload and loads the module in place.
@@ -73,18 +75,25 @@ pub fn load() -> Result<Loaded> {
     }
 
     let manifest = packed.manifest;
-    if indexed {
+    let file: Option<&'static [u8]> = if !manifest.trees.is_empty() {
+        // Embedded files are served from this mapping for the rest of the
+        // process (see `embedded.rs`); only the pages read become resident.
+        Some(&**Box::leak(Box::new(map)))
+    } else if indexed {
         // wasmtime holds its own mapping; pages this one touched while
         // hashing need not stay resident.
         drop(map);
+        None
     } else {
         // The module borrows this mapping for the rest of the process.
         std::mem::forget(map);
-    }
+        None
+    };
     Ok(Loaded {
         engine,
         module,
         manifest,
+        file,
     })
 }
 

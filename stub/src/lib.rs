@@ -3,8 +3,9 @@
 //! A packed program is the stub executable with a payload appended: the module
 //! precompiled by wasmtime, a manifest of baked configuration and a trailer
 //! that lets the stub find both. `docs/FORMAT.md` describes the layout in
-//! prose; [`payload`], [`manifest`], [`elf_index`] (Linux) and [`macho`]
-//! (macOS) are its only definition in code, and [`engine`] holds the wasmtime settings the packer compiles
+//! prose; [`payload`], [`manifest`], [`tree`] (embedded files),
+//! [`elf_index`] (Linux) and [`macho`] (macOS) are its only definition in
+//! code, and [`engine`] holds the wasmtime settings the packer compiles
 //! with and the stub loads with, which must agree exactly.
 
 pub mod elf_index;
@@ -12,6 +13,7 @@ pub mod engine;
 pub mod macho;
 pub mod manifest;
 pub mod payload;
+pub mod tree;
 
 pub use manifest::{DirMapping, EnvVar, Manifest};
 pub use payload::{FORMAT_VERSION, FormatError, PAYLOAD_ALIGN, Packed, TRAILER_LEN};

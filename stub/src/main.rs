@@ -45,6 +45,7 @@ mod alloc {
     }
 }
 
+mod embedded;
 mod image;
 mod run;
 mod verified;

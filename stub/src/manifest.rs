@@ -1,5 +1,6 @@
 //! The manifest: configuration baked into a packed program at pack time and
-//! applied by the stub at run time (`--dir`, `--env`, `--inherit-env`).
+//! applied by the stub at run time (`--dir`, `--env`, `--inherit-env`,
+//! `--arg`, and the directory of `--include` trees).
 //!
 //! It is stored with `postcard`, which is compact and already part of
 //! wasmtime's dependency tree. postcard is not self-describing, so any change
@@ -7,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+use crate::tree::Tree;
 
 /// Everything the stub needs besides the compiled code.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +29,10 @@ pub struct Manifest {
     /// `--host-fs`: resolve absolute and relative paths as a native program
     /// would (see `stub/src/run.rs` for how).
     pub host_fs: bool,
+    /// `--arg`: arguments placed after `argv[0]`, before the user's own.
+    pub args: Vec<String>,
+    /// `--include`: file trees embedded in the packed file, read-only.
+    pub trees: Vec<Tree>,
 }
 
 /// `--dir HOST[::GUEST]`: a host directory preopened under a guest name.
@@ -160,6 +167,8 @@ mod tests {
             env: vec![EnvVar::parse("X=1").unwrap(), EnvVar::parse("Y").unwrap()],
             inherit_env: true,
             host_fs: true,
+            args: vec!["/app/main.py".into()],
+            trees: vec![],
         };
         let bytes = m.to_bytes();
         assert_eq!(Manifest::from_bytes(&bytes).unwrap(), m);

@@ -33,9 +33,10 @@ use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 use crate::elf_index;
 use crate::macho;
 use crate::manifest::Manifest;
+use crate::tree;
 
 /// Bumped on any change to the layout or to the manifest's types.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// The last eight bytes of every packed file.
 pub const MAGIC: [u8; 8] = *b"WPACK\0\r\n";
@@ -177,8 +178,16 @@ fn read_packed(file: &[u8]) -> Result<Packed<'_>, FormatError> {
     if !elf_index.is_empty() {
         elf_index::check(file, payload, payload_offset, elf_index).map_err(FormatError::Damaged)?;
     }
+    // Embedded files lie between the stub and the payload.
+    for tree in &manifest.trees {
+        tree.check(payload_offset).map_err(FormatError::Damaged)?;
+    }
+    let data_start = files(&manifest)
+        .map(|(offset, _)| offset)
+        .min()
+        .unwrap_or(payload_offset);
     Ok(Packed {
-        stub_region: &file[..payload_offset as usize],
+        stub_region: &file[..data_start as usize],
         payload,
         payload_offset,
         elf_index,
@@ -195,21 +204,59 @@ fn hash_meta(manifest: &[u8], trailer_head: &[u8]) -> u64 {
     h.digest()
 }
 
-/// Offset at which the payload starts when appended to a stub of `stub_len` bytes.
+/// `(offset, len)` of every embedded file, in manifest order.
+fn files(manifest: &Manifest) -> impl Iterator<Item = (u64, u64)> + '_ {
+    manifest
+        .trees
+        .iter()
+        .flat_map(|t| &t.entries)
+        .filter_map(|e| match e.kind {
+            tree::Kind::File { offset, len, .. } => Some((offset, len)),
+            _ => None,
+        })
+}
+
+/// Offset at which the payload starts when appended to a stub of `stub_len`
+/// bytes with no embedded files.
 pub fn payload_offset_for(stub_len: u64) -> u64 {
     stub_len.div_ceil(PAYLOAD_ALIGN) * PAYLOAD_ALIGN
 }
 
 /// Writes a complete packed file: `stub` (its ELF header pointed at the
-/// index), padding, `payload`, the ELF section index, `manifest`, trailer.
+/// index), the embedded files, padding, `payload`, the ELF section index,
+/// `manifest`, trailer. `contents` holds the bytes of the manifest's
+/// embedded files in manifest order; their offsets are filled in here.
+/// Returns where the payload starts.
 pub fn write(
     out: &mut impl Write,
     stub: &[u8],
     payload: &[u8],
     manifest: &Manifest,
-) -> io::Result<()> {
+    contents: &[&[u8]],
+) -> io::Result<u64> {
+    let mut manifest = manifest.clone();
+    let mut end = stub.len() as u64;
+    let mut placed = Vec::with_capacity(contents.len());
+    let mut next = contents.iter();
+    for entry in manifest.trees.iter_mut().flat_map(|t| &mut t.entries) {
+        if let tree::Kind::File { offset, len, .. } = &mut entry.kind {
+            let data = next.next().ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidInput, "fewer contents than files")
+            })?;
+            *offset = tree::file_offset(end, data.len() as u64);
+            *len = data.len() as u64;
+            placed.push((*offset, *data));
+            end = *offset + *len;
+        }
+    }
+    if next.next().is_some() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "more contents than files",
+        ));
+    }
     let manifest = manifest.to_bytes();
-    let payload_offset = payload_offset_for(stub.len() as u64);
+    let payload_offset = payload_offset_for(end);
     let (index, stub_header) = match elf_index::build(stub, payload, payload_offset) {
         Some((index, header)) => (index, Some(header)),
         None => (Vec::new(), None),
@@ -243,15 +290,18 @@ pub fn write(
         }
         None => out.write_all(stub)?,
     }
-    io::copy(
-        &mut io::repeat(0).take(payload_offset - stub.len() as u64),
-        out,
-    )?;
+    let mut at = stub.len() as u64;
+    for (offset, data) in placed {
+        io::copy(&mut io::repeat(0).take(offset - at), out)?;
+        out.write_all(data)?;
+        at = offset + data.len() as u64;
+    }
+    io::copy(&mut io::repeat(0).take(payload_offset - at), out)?;
     out.write_all(payload)?;
     out.write_all(&index)?;
     out.write_all(&manifest)?;
     out.write_all(&trailer)?;
-    Ok(())
+    Ok(payload_offset)
 }
 
 #[cfg(test)]
@@ -266,7 +316,7 @@ mod tests {
             ..Manifest::default()
         };
         let mut file = Vec::new();
-        write(&mut file, b"\x7fELF-stub", b"payload-bytes", &manifest).unwrap();
+        write(&mut file, b"\x7fELF-stub", b"payload-bytes", &manifest, &[]).unwrap();
         file
     }
 
@@ -279,6 +329,45 @@ mod tests {
         assert_eq!(&packed.stub_region[..9], b"\x7fELF-stub");
         assert_eq!(packed.manifest.module_name, "x.wasm");
         packed.verify_payload().unwrap();
+    }
+
+    #[test]
+    fn embedded_files_lie_between_stub_and_payload() {
+        use crate::tree::{Entry, Kind, Tree};
+        let entry = |path: &str, kind| Entry {
+            path: path.into(),
+            kind,
+        };
+        let file = |hash| Kind::File {
+            offset: 0,
+            len: 0,
+            hash,
+        };
+        let big = vec![7u8; 100_000];
+        let manifest = Manifest {
+            trees: vec![Tree {
+                guest: "/app".into(),
+                entries: vec![
+                    entry("", Kind::Dir),
+                    entry("big", file(1)),
+                    entry("small", file(2)),
+                ],
+            }],
+            ..Manifest::default()
+        };
+        let mut out = Vec::new();
+        let stub = b"\x7fELF-stub";
+        let at = write(&mut out, stub, b"code", &manifest, &[&big, b"hi"]).unwrap();
+        let packed = read(&out).unwrap();
+        assert_eq!(packed.payload_offset, at);
+        // The stub region ends where the first embedded file starts.
+        assert!(packed.stub_region.starts_with(stub) && packed.stub_region.len() == 16384);
+        let offsets: Vec<(u64, u64)> = files(&packed.manifest).collect();
+        assert_eq!(offsets, [(16384, 100_000), (116_384, 2)]);
+        assert!(out[16384..116_384] == big[..]);
+        assert_eq!(&out[116_384..116_386], b"hi");
+        assert_eq!(at, PAYLOAD_ALIGN * 2);
+        assert!(write(&mut Vec::new(), stub, b"code", &manifest, &[b"x"]).is_err());
     }
 
     #[test]
@@ -353,7 +442,7 @@ mod tests {
         // Payload section 1 links to section 2 (as .symtab to .strtab).
         payload[2000 + 64 + 40..2000 + 64 + 44].copy_from_slice(&2u32.to_le_bytes());
         let mut file = Vec::new();
-        write(&mut file, &stub, &payload, &Manifest::default()).unwrap();
+        write(&mut file, &stub, &payload, &Manifest::default(), &[]).unwrap();
         (stub, payload, file)
     }
 
@@ -444,12 +533,37 @@ mod properties {
             ],
             inherit_env: false,
             host_fs: false,
+            args: vec!["--flag".into()],
+            trees: vec![crate::tree::Tree {
+                guest: "/app".into(),
+                entries: vec![
+                    crate::tree::Entry {
+                        path: "".into(),
+                        kind: crate::tree::Kind::Dir,
+                    },
+                    crate::tree::Entry {
+                        path: "main.py".into(),
+                        kind: crate::tree::Kind::File {
+                            offset: 0,
+                            len: 0,
+                            hash: 7,
+                        },
+                    },
+                ],
+            }],
         }
     }
 
     fn valid_file() -> Vec<u8> {
         let mut file = Vec::new();
-        write(&mut file, b"\x7fELF stub", &[0x5a; 300], &manifest()).unwrap();
+        write(
+            &mut file,
+            b"\x7fELF stub",
+            &[0x5a; 300],
+            &manifest(),
+            &[b"print()"],
+        )
+        .unwrap();
         file
     }
 

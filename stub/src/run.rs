@@ -12,6 +12,7 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 use wpack_stub::Manifest;
 
+use crate::embedded::{self, Embedded, Host};
 use crate::image::Loaded;
 
 /// Exit status after a trap: what `wasmtime run` uses (128 + SIGABRT on
@@ -52,12 +53,30 @@ pub fn run(program: &str, loaded: Loaded) -> Result<ExitCode> {
         .build()
         .map_err(|e| anyhow!("cannot start the I/O runtime: {e}"))?;
     let _in_tokio = Box::leak(Box::new(tokio)).enter();
-    let wasi = wasi_context(&loaded.manifest)?;
-    let mut linker: Linker<WasiP1Ctx> = Linker::new(&loaded.engine);
-    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |cx| cx)
+    let (wasi, first_tree_fd) = wasi_context(&loaded.manifest)?;
+    let mut linker: Linker<Host> = Linker::new(&loaded.engine);
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |host: &mut Host| &mut host.wasi)
         .and_then(|()| native_proc_exit(&mut linker))
         .map_err(|e| anyhow!("cannot set up WASI: {e}"))?;
-    let mut store = Store::new(&loaded.engine, wasi);
+    let trees = loaded.manifest.trees.clone();
+    let file = loaded.file.unwrap_or_default();
+    let mut store = Store::new(
+        &loaded.engine,
+        Host {
+            wasi,
+            embedded: Embedded::new(file, trees),
+        },
+    );
+    if !store.data().embedded.trees().is_empty() {
+        for tree in 0..store.data().embedded.trees().len() {
+            store
+                .data_mut()
+                .embedded
+                .add_preopen(first_tree_fd + tree as u32, tree);
+        }
+        embedded::add_to_linker(&mut linker)
+            .map_err(|e| anyhow!("cannot set up the embedded files: {e}"))?;
+    }
 
     let outcome = linker
         .instantiate(&mut store, &loaded.module)
@@ -95,7 +114,7 @@ pub fn run(program: &str, loaded: Loaded) -> Result<ExitCode> {
 /// Replaces wasmtime-wasi's `proc_exit`, which refuses statuses of 126 and
 /// above, with one that exits like a native program: `exit(255)` gives 255,
 /// `exit(256)` gives 0 (the low 8 bits, as the kernel keeps them).
-fn native_proc_exit(linker: &mut Linker<WasiP1Ctx>) -> wasmtime::Result<()> {
+fn native_proc_exit(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     linker.func_wrap(
         "wasi_snapshot_preview1",
@@ -106,8 +125,10 @@ fn native_proc_exit(linker: &mut Linker<WasiP1Ctx>) -> wasmtime::Result<()> {
     Ok(())
 }
 
-/// The WASI context: arguments as given, baked environment and directories.
-fn wasi_context(manifest: &Manifest) -> Result<WasiP1Ctx> {
+/// The WASI context: arguments as given, baked environment and directories,
+/// and a stand-in preopen per embedded tree (see `embedded.rs`). Also
+/// returns the descriptor number of the first of those stand-ins.
+fn wasi_context(manifest: &Manifest) -> Result<(WasiP1Ctx, u32)> {
     let mut builder = WasiCtxBuilder::new();
     builder.inherit_stdio();
     // The stub runs one synchronous guest: file operations can block this
@@ -117,7 +138,11 @@ fn wasi_context(manifest: &Manifest) -> Result<WasiP1Ctx> {
 
     // argv[0] is what the process was started as; every other argument goes
     // to the program untouched (wpack's own flags are all baked at pack time).
-    let args: Vec<String> = std::env::args_os().map(lossy).collect();
+    // `--arg` values come first, as if the user had typed them.
+    let mut args: Vec<String> = std::env::args_os().map(lossy).collect();
+    let rest = args.split_off(args.len().min(1));
+    args.extend(manifest.args.iter().cloned());
+    args.extend(rest);
     builder.args(&args);
 
     let mut env: BTreeMap<String, String> = BTreeMap::new();
@@ -138,8 +163,10 @@ fn wasi_context(manifest: &Manifest) -> Result<WasiP1Ctx> {
     }
     builder.envs(&env.into_iter().collect::<Vec<_>>());
 
+    // Descriptors 0-2 are stdio; preopens follow in the order added.
+    let mut preopens = 0;
     if manifest.host_fs {
-        preopen_host_fs(&mut builder)?;
+        preopens += preopen_host_fs(&mut builder)?;
     }
     for dir in &manifest.dirs {
         builder
@@ -152,8 +179,22 @@ fn wasi_context(manifest: &Manifest) -> Result<WasiP1Ctx> {
                     dir.guest
                 )
             })?;
+        preopens += 1;
     }
-    Ok(builder.build_p1())
+    let stand_in = if cfg!(windows) {
+        std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(std::path::Path::to_path_buf))
+            .unwrap_or_else(|| ".".into())
+    } else {
+        "/".into()
+    };
+    for tree in &manifest.trees {
+        builder
+            .preopened_dir(&stand_in, &tree.guest, FsPerms::ReadOnly)
+            .map_err(|e| anyhow!("cannot set up embedded {}: {e}", tree.guest))?;
+    }
+    Ok((builder.build_p1(), 3 + preopens))
 }
 
 /// Gives the program the host file system so that paths resolve natively.
@@ -166,7 +207,7 @@ fn wasi_context(manifest: &Manifest) -> Result<WasiP1Ctx> {
 /// for absolute paths), each ancestor of the working directory as `..`,
 /// `../..`, ..., and the working directory as `.` last (it wins for other
 /// relative paths; among equal prefixes wasi-libc takes the last one).
-fn preopen_host_fs(builder: &mut WasiCtxBuilder) -> Result<()> {
+fn preopen_host_fs(builder: &mut WasiCtxBuilder) -> Result<u32> {
     let cwd = std::env::current_dir()
         .map_err(|e| anyhow!("--host-fs: cannot read the working directory: {e}"))?;
     let mut preopens: Vec<(std::path::PathBuf, String)> = vec![("/".into(), "/".into())];
@@ -187,12 +228,13 @@ fn preopen_host_fs(builder: &mut WasiCtxBuilder) -> Result<()> {
         preopens.push((ancestor.to_path_buf(), vec![".."; depth].join("/")));
     }
     preopens.push((cwd, ".".into()));
+    let count = preopens.len() as u32;
     for (host, guest) in preopens {
         builder
             .preopened_dir(&host, &guest, FsPerms::ReadWrite)
             .map_err(|e| anyhow!("--host-fs: cannot open {}: {e}", host.display()))?;
     }
-    Ok(())
+    Ok(count)
 }
 
 /// WASI strings are UTF-8; a host string that is not is passed with
