@@ -453,3 +453,40 @@ fn a_large_embedded_file_costs_nothing_at_start() {
         "256 MiB embedded made start-up resident memory grow: {plain_rss} -> {heavy_rss} KiB"
     );
 }
+
+/// A module of a few MB gets progress lines while it compiles, not only a
+/// line saying compilation started.
+#[test]
+fn long_packs_show_progress() {
+    let dir = tempdir();
+    let mut wat =
+        String::from("(module (memory (export \"memory\") 1) (func (export \"_start\"))\n");
+    for i in 0..40_000 {
+        wat.push_str(&format!(
+            "(func (export \"f{i}\") (param i32) (result i32) local.get 0 i32.const {i} i32.mul i32.const 7 i32.add local.get 0 i32.xor)\n"
+        ));
+    }
+    wat.push(')');
+    let wasm = dir.path().join("big.wasm");
+    std::fs::write(&wasm, wat::parse_str(&wat).unwrap()).unwrap();
+    assert!(std::fs::metadata(&wasm).unwrap().len() > 1 << 20);
+    let out = Command::new(wpack_bin())
+        .arg(&wasm)
+        .arg("-o")
+        .arg(dir.path().join("big"))
+        .env("WPACK_PROGRESS_MS", "100")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("wpack: compiling ") && err.contains("about"),
+        "{err}"
+    );
+    let ticks = err
+        .lines()
+        .filter(|l| l.starts_with("wpack: compiling: "))
+        .count();
+    assert!(ticks >= 2, "no progress lines: {err}");
+    assert!(err.contains("wpack: packed "), "{err}");
+}
