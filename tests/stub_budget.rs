@@ -15,8 +15,8 @@ use wpack_stub::payload;
 const COMPILER_MARKERS: [&[u8]; 2] = [b"cranelift-codegen-", b"regalloc2-"];
 
 /// The budget for a packed hello world: issue #3's 2.5 MB, raised by issue
-/// #12's embedded-file layer (stub/src/embedded.rs), which costs 330 KB:
-/// wasmtime-wasi's preview 1 functions instantiated a second time in the
+/// #12's embedded-file layer (stub/src/embedded.rs), which costs 330 KB,
+/// most likely for wasmtime-wasi's preview 1 functions instantiated a second time in the
 /// stub crate (BENCHMARKS.md). Lower it again when that duplication goes.
 const PACKED_HELLO_BUDGET: u64 = 2_850_000;
 

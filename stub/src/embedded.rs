@@ -391,8 +391,8 @@ fn guest_memory<'a>(
 /// Puts the layer in front of wasmtime-wasi's preview 1 functions in `linker`.
 /// Puts the layer in front of wasmtime-wasi's preview 1 functions in
 /// `linker`, all through one untyped host closure (`func_new`, then
-/// `dispatch` by name). The layer makes the stub about 330 KB larger, mostly
-/// because the stub crate instantiates wasmtime-wasi's generic preview 1
+/// `dispatch` by name). The layer makes the stub about 330 KB larger, most
+/// likely because the stub crate instantiates wasmtime-wasi's generic preview 1
 /// functions a second time (BENCHMARKS.md, issue #12).
 pub fn add_to_linker(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
