@@ -31,6 +31,16 @@ fn sample_tree() -> PathBuf {
     sample("tree")
 }
 
+/// Packs `wasm` into `exe` with `tree` embedded as `guest` (plus `extra`
+/// options), then deletes `tree`: the output must need nothing beside it.
+fn pack_and_delete(wasm: &Path, exe: &Path, tree: &Path, guest: &str, extra: &[&str]) {
+    let spec = format!("{}::{guest}", tree.display());
+    let mut args = vec!["--include", spec.as_str()];
+    args.extend_from_slice(extra);
+    pack(wasm, exe, &args);
+    std::fs::remove_dir_all(tree).unwrap();
+}
+
 fn run(exe: &Path, args: &[&str], cwd: &Path) -> (Option<i32>, String, String) {
     let out = Command::new(exe)
         .args(args)
@@ -80,17 +90,7 @@ fn an_embedded_tree_reads_like_the_same_directory() {
     let expected = reads_only(&stdout(&reference));
 
     let exe = dir.path().join("tree-app");
-    pack(
-        &sample_tree(),
-        &exe,
-        &[
-            "--include",
-            &format!("{}::/data", src.display()),
-            "--arg",
-            "/data",
-        ],
-    );
-    std::fs::remove_dir_all(&src).unwrap();
+    pack_and_delete(&sample_tree(), &exe, &src, "/data", &["--arg", "/data"]);
     let (code, out, err) = run(&exe, &[], dir.path());
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(reads_only(&out), expected, "packed vs wasmtime --dir");
@@ -118,19 +118,13 @@ fn args_come_before_the_users_own() {
     std::fs::create_dir(&app).unwrap();
     std::fs::write(app.join("main.py"), "print('hi')\n").unwrap();
     let exe = dir.path().join("myapp");
-    pack(
+    pack_and_delete(
         &sample("args"),
         &exe,
-        &[
-            "--include",
-            &format!("{}::/app", app.display()),
-            "--arg",
-            "/app/main.py",
-            "--arg",
-            "-x",
-        ],
+        &app,
+        "/app",
+        &["--arg", "/app/main.py", "--arg", "-x"],
     );
-    std::fs::remove_dir_all(&app).unwrap();
     let (code, out, err) = run(&exe, &["one", "two words"], dir.path());
     assert_eq!(code, Some(0), "{err}");
     assert!(
@@ -144,17 +138,13 @@ fn args_come_before_the_users_own() {
     std::fs::create_dir(&data).unwrap();
     std::fs::write(data.join("script.txt"), "one two three\n").unwrap();
     let wc = dir.path().join("wc-script");
-    pack(
+    pack_and_delete(
         &sample("wc"),
         &wc,
-        &[
-            "--include",
-            &format!("{}::/app", data.display()),
-            "--arg",
-            "/app/script.txt",
-        ],
+        &data,
+        "/app",
+        &["--arg", "/app/script.txt"],
     );
-    std::fs::remove_dir_all(&data).unwrap();
     let (code, out, err) = run(&wc, &[], dir.path());
     assert_eq!(
         (code, out.as_str()),
@@ -379,31 +369,6 @@ fn embedded_trees_pack_for_every_target() {
     }
 }
 
-/// `VmRSS` of a running process, in KiB.
-fn resident_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
-/// Resident memory of `exe` once it has started and said so.
-fn resident_after_start(exe: &Path) -> u64 {
-    use std::io::{BufRead, BufReader};
-    let mut child = Command::new(exe)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let rss = resident_kib(child.id());
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert_eq!(line, "ready\n");
-    rss
-}
-
 /// 256 MB embedded cost nothing until read: the program starts with the
 /// same resident memory as without them (timings: BENCHMARKS.md).
 #[test]
@@ -436,17 +401,14 @@ fn a_large_embedded_file_costs_nothing_at_start() {
     let plain = dir.path().join("plain");
     let heavy = dir.path().join("heavy");
     pack(&wasm, &plain, &[]);
-    pack(
-        &wasm,
-        &heavy,
-        &["--include", &format!("{}::/big", big.display())],
-    );
-    std::fs::remove_dir_all(&big).unwrap();
+    pack_and_delete(&wasm, &heavy, &big, "/big", &[]);
     assert!(std::fs::metadata(&heavy).unwrap().len() > 256 << 20);
     // Twice each: the first start of a file also checks the payload hash.
-    resident_after_start(&plain);
-    resident_after_start(&heavy);
-    let (plain_rss, heavy_rss) = (resident_after_start(&plain), resident_after_start(&heavy));
+    let rss = |exe: &Path| {
+        resident_when_ready(&mut Command::new(exe));
+        resident_when_ready(&mut Command::new(exe)).0
+    };
+    let (plain_rss, heavy_rss) = (rss(&plain), rss(&heavy));
     eprintln!("resident at start: plain {plain_rss} KiB, with 256 MiB embedded {heavy_rss} KiB");
     assert!(
         heavy_rss < plain_rss + 4096,

@@ -5,8 +5,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::*;
 
@@ -35,16 +34,6 @@ fn data_heavy_module() -> Vec<u8> {
     wat::parse_str(wat).unwrap()
 }
 
-/// `VmRSS` of a running process, in KiB.
-fn resident_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .expect("VmRSS in /proc/PID/status");
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
 #[test]
 fn data_segments_are_mapped_not_copied() {
     let dir = tempdir();
@@ -57,20 +46,7 @@ fn data_segments_are_mapped_not_copied() {
     // The first start hashes the payload, the later ones need not (see
     // verified.rs); both must leave the data pages alone.
     for start in ["first", "second"] {
-        let mut child = Command::new(&packed)
-            .env("WPACK_DEBUG", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let rss = resident_kib(child.id());
-        child.kill().unwrap();
-        let output = child.wait_with_output().unwrap();
-        assert_eq!(line, "ready\n");
+        let (rss, output) = resident_when_ready(Command::new(&packed).env("WPACK_DEBUG", "1"));
         assert!(
             stderr(&output).contains("module loaded from the file through its ELF section index"),
             "{}",

@@ -99,31 +99,27 @@ pub struct Embedded {
 }
 
 impl Embedded {
-    pub fn new(file: &'static [u8], trees: Vec<Tree>) -> Self {
+    /// The trees, their preopens numbered from `first_fd` in order (see
+    /// `run::wasi_context`, which adds their stand-ins there).
+    pub fn new(file: &'static [u8], trees: Vec<Tree>, first_fd: u32) -> Self {
+        let open = (0..trees.len())
+            .map(|tree| {
+                let open = Open {
+                    tree,
+                    entry: 0,
+                    pos: 0,
+                    preopen: true,
+                };
+                (first_fd + tree as u32, open)
+            })
+            .collect();
         Embedded {
             file,
             trees,
-            open: HashMap::new(),
+            open,
             next_fd: FIRST_FD,
             verified: Default::default(),
         }
-    }
-
-    pub fn trees(&self) -> &[Tree] {
-        &self.trees
-    }
-
-    /// Records that descriptor `fd` is the preopen of tree `tree`.
-    pub fn add_preopen(&mut self, fd: u32, tree: usize) {
-        self.open.insert(
-            fd,
-            Open {
-                tree,
-                entry: 0,
-                pos: 0,
-                preopen: true,
-            },
-        );
     }
 
     /// For `fd_close`: forgets a tree's preopen and says to let wasmtime-wasi

@@ -505,7 +505,7 @@ fn put_name(bytes: &mut [u8], at: usize, name: &str) {
     bytes[at..at + name.len()].copy_from_slice(name.as_bytes());
 }
 
-pub fn u32_at(bytes: &[u8], at: usize) -> u32 {
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
 }
 
@@ -513,10 +513,10 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap())
 }
 
-pub fn put_u32(bytes: &mut [u8], at: usize, value: u32) {
+fn put_u32(bytes: &mut [u8], at: usize, value: u32) {
     bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
 }
 
-pub fn put_u64(bytes: &mut [u8], at: usize, value: u64) {
+fn put_u64(bytes: &mut [u8], at: usize, value: u64) {
     bytes[at..at + 8].copy_from_slice(&value.to_le_bytes());
 }

@@ -41,7 +41,7 @@ pub fn program_name() -> String {
 }
 
 /// Instantiates the module with WASI preview 1 and runs `_start`.
-pub fn run(program: &str, loaded: Loaded) -> Result<ExitCode> {
+pub fn run(program: &str, mut loaded: Loaded) -> Result<ExitCode> {
     // wasmtime-wasi runs each WASI call on the tokio runtime it finds
     // current, or else on one it creates with a worker thread per CPU (after
     // reading cgroup limits to count them). One synchronous guest needs one
@@ -58,25 +58,20 @@ pub fn run(program: &str, loaded: Loaded) -> Result<ExitCode> {
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |host: &mut Host| &mut host.wasi)
         .and_then(|()| native_proc_exit(&mut linker))
         .map_err(|e| anyhow!("cannot set up WASI: {e}"))?;
-    let trees = loaded.manifest.trees.clone();
+    // The store takes the trees; the manifest is not read after this.
+    let trees = std::mem::take(&mut loaded.manifest.trees);
+    if !trees.is_empty() {
+        embedded::add_to_linker(&mut linker)
+            .map_err(|e| anyhow!("cannot set up the embedded files: {e}"))?;
+    }
     let file = loaded.file.unwrap_or_default();
     let mut store = Store::new(
         &loaded.engine,
         Host {
             wasi,
-            embedded: Embedded::new(file, trees),
+            embedded: Embedded::new(file, trees, first_tree_fd),
         },
     );
-    if !store.data().embedded.trees().is_empty() {
-        for tree in 0..store.data().embedded.trees().len() {
-            store
-                .data_mut()
-                .embedded
-                .add_preopen(first_tree_fd + tree as u32, tree);
-        }
-        embedded::add_to_linker(&mut linker)
-            .map_err(|e| anyhow!("cannot set up the embedded files: {e}"))?;
-    }
 
     let outcome = linker
         .instantiate(&mut store, &loaded.module)

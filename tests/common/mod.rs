@@ -190,3 +190,35 @@ pub fn targets_carried() -> Vec<String> {
         .map(|pair| pair[0].split_whitespace().next().unwrap().to_string())
         .collect()
 }
+
+/// `VmRSS` of a running process, in KiB.
+pub fn resident_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .expect("VmRSS in /proc/PID/status");
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Starts `cmd`, a program that prints "ready" and then spins, and returns
+/// its resident memory (KiB) once it said so, and its output after it was
+/// killed.
+pub fn resident_when_ready(cmd: &mut Command) -> (u64, Output) {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let rss = resident_kib(child.id());
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(line, "ready\n", "{}", stderr(&output));
+    (rss, output)
+}
