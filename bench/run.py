@@ -187,6 +187,7 @@ def main():
     print()
 
     embedded(wpack)
+    components(wpack, wasmtime)
     if LARGE:
         large(wpack, wasmtime)
     composition(wpack)
@@ -213,6 +214,50 @@ def embedded(wpack):
     print(f"| hello peak RSS | {ra / 1024:.1f} MB | {rb / 1024:.1f} MB | {rb / ra:.2f} |")
     (_, a), (_, b) = reads["--dir"], reads["--include"]
     print(f"| read {size} MiB (fileio, median) | {fmt_s(a)} | {fmt_s(b)} | {b / a:.2f} |\n")
+
+
+def components(wpack, wasmtime):
+    """The same programs as WASI 0.2 components (wasm32-wasip2): sizes of the
+    two stubs, start-up and run time against the module build, native and
+    `wasmtime run`."""
+    run("rustup", "target", "add", "wasm32-wasip2", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    flags = ["-C", "opt-level=3", "-C", "codegen-units=1", "-C", "panic=abort", "-C", "strip=debuginfo"]
+    fib_args = WORKLOADS["fib"][1]
+    for name, src in [("hello", ROOT / "samples/hello/hello.rs"), ("fib", WORKLOADS["fib"][0])]:
+        run("rustc", "--edition", "2024", "--target", "wasm32-wasip2", *flags,
+            "-o", WORK / f"{name}-p2.wasm", src)
+        run(wpack, "-q", WORK / f"{name}-p2.wasm", "-o", WORK / f"{name}-p2-packed")
+        run(wasmtime, "compile", WORK / f"{name}-p2.wasm", "-o", WORK / f"{name}-p2.cwasm")
+        # Run once, so that timing sees the verified-once steady state.
+        args = fib_args if name == "fib" else []
+        subprocess.run([WORK / f"{name}-p2-packed", *args], cwd=WORK, capture_output=True)
+    runs = 30 if QUICK else 200
+    start = hyperfine({
+        "native": "./hello-native",
+        "wpack module": "./hello-packed",
+        "wpack component": "./hello-p2-packed",
+        "wasmtime run component": f"{wasmtime} run --allow-precompiled hello-p2.cwasm",
+    }, runs, warmup=10)
+    a = " ".join(fib_args)
+    fib = hyperfine({
+        "native": f"./fib-native {a}",
+        "wpack module": f"./fib-packed {a}",
+        "wpack component": f"./fib-p2-packed {a}",
+        "wasmtime run component": f"{wasmtime} run --allow-precompiled fib-p2.cwasm {a}",
+    }, 3 if QUICK else 10)
+    triple = "x86_64-unknown-linux-musl"
+    stubs = ROOT / f"target/wpack-stub/{triple}/stub"
+    print("Components (WASI 0.2, wasm32-wasip2) against the same programs as modules\n")
+    print("| file | module | component |\n|---|---|---|")
+    print(f"| stub (x86_64-linux) | {mb(stubs / 'wpack-stub')} | {mb(stubs / 'wpack-stub-component')} |")
+    print(f"| hello.wasm | {mb(WORK / 'hello.wasm')} | {mb(WORK / 'hello-p2.wasm')} |")
+    print(f"| packed hello | {mb(WORK / 'hello-packed')} | {mb(WORK / 'hello-p2-packed')} |\n")
+    print(f"| runner | hello start-up (median) | / native | fib {a} (median) | / native |")
+    print("|---|---|---|---|---|")
+    for who in start:
+        print(f"| {who} | {fmt_s(start[who][1])} | {start[who][1] / start['native'][1]:.2f}x | "
+              f"{fmt_s(fib[who][1])} | {fib[who][1] / fib['native'][1]:.2f}x |")
+    print()
 
 
 def large(wpack, wasmtime):

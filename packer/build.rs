@@ -50,7 +50,8 @@ fn main() {
         .unwrap_or_else(|| root.join("target"))
         .join("wpack-stub");
     let installed = installed_rust_targets();
-    let mut embedded = String::from("pub static EMBEDDED: &[(&str, &[u8])] = &[\n");
+    // (triple, module stub, component stub)
+    let mut embedded = String::from("pub static EMBEDDED: &[(&str, &[u8], &[u8])] = &[\n");
     let mut triples: Vec<&str> = TARGETS.iter().map(|t| t.triple).collect();
     if !triples.contains(&host.as_str()) {
         triples.push(&host);
@@ -60,11 +61,19 @@ fn main() {
             continue;
         }
         match build_stub(root, &target_dir, triple) {
-            Ok(stub) => {
-                let copy = out_dir.join(format!("stub-{triple}"));
-                std::fs::copy(&stub, &copy)
-                    .unwrap_or_else(|e| panic!("cannot copy {}: {e}", stub.display()));
-                writeln!(embedded, "    ({triple:?}, include_bytes!({copy:?})),").unwrap();
+            Ok([module, component]) => {
+                let copy = |stub: &Path, kind: &str| {
+                    let copy = out_dir.join(format!("stub-{kind}-{triple}"));
+                    std::fs::copy(stub, &copy)
+                        .unwrap_or_else(|e| panic!("cannot copy {}: {e}", stub.display()));
+                    copy
+                };
+                let (module, component) = (copy(&module, "module"), copy(&component, "component"));
+                writeln!(
+                    embedded,
+                    "    ({triple:?}, include_bytes!({module:?}), include_bytes!({component:?})),"
+                )
+                .unwrap();
             }
             Err(error) if triple == host => panic!("building the host stub failed: {error}"),
             Err(error) => println!("cargo:warning=the {triple} stub was not built: {error}"),
@@ -95,7 +104,9 @@ fn installed_rust_targets() -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn build_stub(root: &Path, target_dir: &Path, triple: &str) -> Result<PathBuf, String> {
+/// Builds both stubs of `triple` (for core modules and for components) in
+/// one cargo invocation, which compiles their shared dependencies once.
+fn build_stub(root: &Path, target_dir: &Path, triple: &str) -> Result<[PathBuf; 2], String> {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let upper = triple.replace('-', "_").to_uppercase();
     let lower = triple.replace('-', "_");
@@ -107,7 +118,8 @@ fn build_stub(root: &Path, target_dir: &Path, triple: &str) -> Result<PathBuf, S
         cmd
     };
     cmd.current_dir(root)
-        .args(["--package", "wpack-stub", "--bin", "wpack-stub"])
+        .args(["--package", "wpack-stub"])
+        .args(["--bin", "wpack-stub", "--bin", "wpack-stub-component"])
         .args([
             "--profile",
             "stub",
@@ -150,11 +162,15 @@ fn build_stub(root: &Path, target_dir: &Path, triple: &str) -> Result<PathBuf, S
         return Err(tail.join("\n"));
     }
     let exe = if triple.contains("windows") {
-        "wpack-stub.exe"
+        ".exe"
     } else {
-        "wpack-stub"
+        ""
     };
-    Ok(target_dir.join(triple).join("stub").join(exe))
+    let dir = target_dir.join(triple).join("stub");
+    Ok([
+        dir.join(format!("wpack-stub{exe}")),
+        dir.join(format!("wpack-stub-component{exe}")),
+    ])
 }
 
 /// `cargo zigbuild`: cargo with Zig as the C compiler and linker, which links

@@ -277,19 +277,121 @@ fn packing_for_every_target_needs_no_toolchain() {
     let dir = tempdir();
     let empty = dir.path().join("empty-bin");
     std::fs::create_dir(&empty).unwrap();
+    let component = root().join("samples/hello/hello-p2.wasm");
     for target in targets_carried() {
-        let out = dir.path().join(format!("hello-{target}"));
-        let result = Command::new(wpack_bin())
-            .arg(sample("hello"))
-            .arg("-o")
-            .arg(&out)
-            .args(["--target", &target, "-q"])
-            .env_clear()
-            .env("PATH", &empty)
-            .output()
-            .unwrap();
-        assert!(result.status.success(), "{target}: {}", stderr(&result));
-        assert!(wpack_stub::payload::read(&std::fs::read(&out).unwrap()).is_ok());
+        for (input, kind) in [
+            (sample("hello"), "module"),
+            (component.clone(), "component"),
+        ] {
+            let out = dir.path().join(format!("hello-{kind}-{target}"));
+            let result = Command::new(wpack_bin())
+                .arg(&input)
+                .arg("-o")
+                .arg(&out)
+                .args(["--target", &target, "-q"])
+                .env_clear()
+                .env("PATH", &empty)
+                .output()
+                .unwrap();
+            assert!(result.status.success(), "{target}: {}", stderr(&result));
+            let file = std::fs::read(&out).unwrap();
+            let packed = wpack_stub::payload::read(&file).unwrap();
+            assert_eq!(
+                matches!(
+                    packed.manifest.program,
+                    wpack_stub::Program::Component { .. }
+                ),
+                kind == "component",
+                "{target}"
+            );
+        }
+    }
+}
+
+/// WASI 0.2 components under every target that runs here: arguments,
+/// environment, a directory, exit statuses and a trap report.
+#[test]
+fn components_run_on_every_target() {
+    let dir = tempdir();
+    let components = root().join("tests/wasi/components");
+    for target in [
+        "x86_64-linux",
+        "x86_64-linux-gnu",
+        "aarch64-linux",
+        "x86_64-windows",
+    ] {
+        if runner(target).is_none() {
+            missing(&format!("an emulator for {target}"));
+        }
+        let windows = target.contains("windows");
+        let tdir = dir.path().join(target);
+        std::fs::create_dir_all(tdir.join("work")).unwrap();
+        if windows {
+            wine_shim(&tdir);
+        }
+        let exe = |name: &str| {
+            tdir.join(if windows {
+                format!("{name}.exe")
+            } else {
+                name.into()
+            })
+        };
+
+        pack(
+            &root().join("samples/hello/hello-p2.wasm"),
+            &exe("hello"),
+            &["--target", target],
+        );
+        let (code, out, err) = run(target, &exe("hello"), &[], &tdir);
+        assert_eq!(
+            (code, out.as_str()),
+            (Some(0), "Hello, world!\n"),
+            "{target}: {err}"
+        );
+
+        pack(
+            &components.join("args_env.wasm"),
+            &exe("args_env"),
+            &["--target", target, "--env", "GREETING=hi"],
+        );
+        let (code, out, err) = run(target, &exe("args_env"), &["one", "two words"], &tdir);
+        assert_eq!(code, Some(0), "{target}: {err}");
+        for line in [
+            "arg 0: \"one\"",
+            "arg 1: \"two words\"",
+            "env \"GREETING=hi\"",
+        ] {
+            assert!(out.contains(line), "{target}: {line:?} missing in:\n{out}");
+        }
+
+        pack(
+            &components.join("fs.wasm"),
+            &exe("fs"),
+            &["--target", target, "--dir", "work::/sandbox"],
+        );
+        let (code, _, err) = run(target, &exe("fs"), &[], &tdir);
+        assert_eq!(code, Some(0), "{target}: {err}");
+        assert!(
+            std::fs::read_dir(tdir.join("work"))
+                .unwrap()
+                .next()
+                .is_some(),
+            "{target}: the program wrote nothing into its --dir"
+        );
+
+        pack(
+            &components.join("exit_traps.wasm"),
+            &exe("ends"),
+            &["--target", target],
+        );
+        let (code, _, _) = run(target, &exe("ends"), &["exit", "7"], &tdir);
+        assert_eq!(code, Some(1), "{target}: exit(7) of a WASI 0.2 program");
+        let (code, _, err) = run(target, &exe("ends"), &["panic"], &tdir);
+        assert_eq!(code, Some(if windows { 3 } else { 134 }), "{target}: {err}");
+        assert!(
+            err.contains("deliberate panic") && err.contains("unreachable"),
+            "{target}: {err}"
+        );
     }
 }
 

@@ -1,5 +1,6 @@
-//! Differential WASI conformance runner: every corpus case runs packed by
-//! wpack and under the reference `wasmtime` CLI (scripts/reference-wasmtime.sh,
+//! Differential WASI conformance runner: every corpus case (WASI preview 1
+//! modules, and WASI 0.2 components under names starting with `p2 `) runs
+//! packed by wpack and under the reference `wasmtime` CLI (scripts/reference-wasmtime.sh,
 //! pinned), each on a fresh copy of its directories, and the two must agree
 //! on exit code, stdout, stderr (fully or in the parts named) and the
 //! directory tree left behind. Deliberate differences are listed in
@@ -35,10 +36,16 @@ enum Exit {
     Differs(i32, i32),
 }
 
+#[derive(Clone, Copy)]
 enum Program {
     Corpus(&'static str),
     /// tests/wasi/features/NAME.wat, assembled at run time.
     Wat(&'static str),
+    /// tests/wasi/components/NAME.wasm: a corpus program built for
+    /// wasm32-wasip2, or a component-only one (net).
+    Component(&'static str),
+    /// tests/wasi/components/NAME.wat, given as text to both runtimes.
+    ComponentText(&'static str),
 }
 
 struct Case {
@@ -54,8 +61,11 @@ struct Case {
     exit: Exit,
     /// Read one line of stdout, then close it (`app | head -1`).
     close_stdout_early: bool,
-    /// Extra flags for `wasmtime run` where its defaults differ from wpack's.
+    /// Extra flags for `wasmtime run` where its defaults differ from wpack's,
+    /// or the equivalents of `pack_flags`.
     reference_flags: &'static [&'static str],
+    /// Extra flags for `wpack` (beyond --dir and --env).
+    pack_flags: &'static [&'static str],
 }
 
 fn case(name: impl Into<String>, program: Program, args: &[&str]) -> Case {
@@ -71,10 +81,11 @@ fn case(name: impl Into<String>, program: Program, args: &[&str]) -> Case {
         exit: Exit::Same,
         close_stdout_early: false,
         reference_flags: &[],
+        pack_flags: &[],
     }
 }
 
-use Program::{Corpus, Wat};
+use Program::{Component, ComponentText, Corpus, Wat};
 
 fn cases() -> Vec<Case> {
     let mut v = Vec::new();
@@ -263,6 +274,103 @@ fn cases() -> Vec<Case> {
         }
         v.push(c);
     }
+    v.extend(component_cases(&v));
+    v
+}
+
+/// The corpus programs built for wasm32-wasip2 (the same sources; what
+/// calls preview 1 directly goes through the adapter rustc links in).
+const CORPUS_AS_COMPONENTS: [&str; 6] = [
+    "args_env",
+    "stdio",
+    "fs",
+    "paths",
+    "clocks_random",
+    "exit_traps",
+];
+
+/// WASI 0.2 command components: every preview 1 corpus case again, built as
+/// a component, then sockets and the ends only components have.
+fn component_cases(modules: &[Case]) -> Vec<Case> {
+    let mut v = Vec::new();
+    for m in modules {
+        let Corpus(name) = m.program else { continue };
+        let name = CORPUS_AS_COMPONENTS.iter().find(|n| **n == name).unwrap();
+        let mut c = case(format!("p2 {}", m.name), Component(name), &[]);
+        c.args = m.args.clone();
+        c.stdin = m.stdin.clone();
+        c.dirs = m.dirs.clone();
+        c.env = m.env.clone();
+        c.setup = m.setup;
+        c.close_stdout_early = m.close_stdout_early;
+        c.stderr = match m.stderr {
+            // The adapter answers an unknown clock id with EINVAL itself,
+            // before wasmtime-wasi could end the program: same output.
+            _ if m.name.contains("unknown clock id") => Stderr::Same,
+            Stderr::Same => Stderr::Same,
+            Stderr::Both(words) => Stderr::Both(words),
+        };
+        // WASI 0.2's `exit` carries only success or failure: the adapter
+        // turns proc_exit(n != 0) into failure, which is exit status 1 in
+        // both runtimes, so the preview 1 difference disappears.
+        v.push(c);
+    }
+
+    // Sockets: refused without --inherit-network (a permission error the
+    // program reports, not a crash), working on loopback with it.
+    const NETWORK: &[&str] = &["--inherit-network"];
+    const REFERENCE_NETWORK: &[&str] = &["-S", "inherit-network"];
+    const LOOKUP: &[&str] = &["--allow-ip-name-lookup"];
+    const REFERENCE_LOOKUP: &[&str] = &["-S", "allow-ip-name-lookup"];
+    for mode in ["tcp", "udp"] {
+        v.push(case(
+            format!("p2 {mode}: refused without --inherit-network"),
+            Component("net"),
+            &[mode],
+        ));
+        let mut c = case(
+            format!("p2 {mode} on loopback with --inherit-network"),
+            Component("net"),
+            &[mode],
+        );
+        c.pack_flags = NETWORK;
+        c.reference_flags = REFERENCE_NETWORK;
+        v.push(c);
+    }
+    v.push(case(
+        "p2 name lookup: refused without --allow-ip-name-lookup",
+        Component("net"),
+        &["lookup", "localhost"],
+    ));
+    let mut c = case(
+        "p2 name lookup of localhost with --allow-ip-name-lookup",
+        Component("net"),
+        &["lookup", "localhost"],
+    );
+    c.pack_flags = LOOKUP;
+    c.reference_flags = REFERENCE_LOOKUP;
+    v.push(c);
+    let mut c = case(
+        "p2 tcp: --allow-ip-name-lookup alone gives no network",
+        Component("net"),
+        &["tcp"],
+    );
+    c.pack_flags = LOOKUP;
+    c.reference_flags = REFERENCE_LOOKUP;
+    v.push(c);
+
+    // Ends: `exit-with-code` (stable since WASI 0.2.12, linked by default in
+    // both) keeps the status; `run` returning an error is status 1.
+    v.push(case(
+        "p2 exit-with-code(42)",
+        ComponentText("exit_with_code"),
+        &[],
+    ));
+    v.push(case(
+        "p2 run returns an error",
+        ComponentText("run_fails"),
+        &[],
+    ));
     v
 }
 
@@ -460,9 +568,15 @@ fn main() {
                 .join("tests/wasi/corpus")
                 .join(format!("{name}.wasm")),
             Wat(name) => assemble_feature(name, work.path()),
+            Component(name) => root()
+                .join("tests/wasi/components")
+                .join(format!("{name}.wasm")),
+            ComponentText(name) => root()
+                .join("tests/wasi/components")
+                .join(format!("{name}.wat")),
         };
         let exe = work.path().join(format!("case{i}"));
-        let mut pack_args: Vec<String> = Vec::new();
+        let mut pack_args: Vec<String> = case.pack_flags.iter().map(|f| f.to_string()).collect();
         for (host, guest) in &case.dirs {
             pack_args.extend(["--dir".into(), format!("{host}::{guest}")]);
         }

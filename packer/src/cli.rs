@@ -14,6 +14,7 @@ Examples:
   wpack wc.wasm --dir .                 the program may read and write the working directory
   wpack wc.wasm --host-fs               the program opens any path like a native one
   wpack tool.wasm --dir /srv/data::/data --env LANG --env MODE=fast
+  wpack server.wasm --inherit-network   a WASI 0.2 component that may use sockets
 
   wpack python.wasm --include app::/app --arg /app/main.py -o myapp
                                         one file: ./myapp ARGS runs /app/main.py ARGS
@@ -67,8 +68,10 @@ pub struct InspectArgs {
 /// Options for packing (the default command).
 #[derive(Debug, Args)]
 pub struct PackArgs {
-    /// The module to pack: a .wasm (or .wat text) that imports only WASI
-    /// preview 1 (`wasi_snapshot_preview1`) and exports `_start`.
+    /// The program to pack: a .wasm (or .wat text) that is either a core
+    /// module importing only WASI preview 1 (`wasi_snapshot_preview1`) and
+    /// exporting `_start` (e.g. Rust's wasm32-wasip1), or a WASI 0.2 command
+    /// component exporting `wasi:cli/run` (e.g. wasm32-wasip2).
     #[arg(value_name = "INPUT.wasm", required_unless_present = "list_targets")]
     pub input: Option<PathBuf>,
 
@@ -118,6 +121,19 @@ pub struct PackArgs {
     /// (--env values win). Without it the program sees only --env variables.
     #[arg(long)]
     pub inherit_env: bool,
+
+    /// Let the program use the network through wasi:sockets (TCP and UDP):
+    /// it may connect to and listen on any address and port the user running
+    /// it can, like a native program. Without it every socket address is
+    /// refused with a permission error. Components (WASI 0.2) only.
+    #[arg(long)]
+    pub inherit_network: bool,
+
+    /// Let the program resolve host names (wasi:sockets/ip-name-lookup),
+    /// using the host's resolver. Separate from --inherit-network, as in
+    /// `wasmtime run`. Components (WASI 0.2) only.
+    #[arg(long)]
+    pub allow_ip_name_lookup: bool,
 
     /// The platform to pack for (see --list-targets). Default on Linux: the
     /// static build for this machine's architecture (`x86_64-linux` here),

@@ -1,14 +1,29 @@
-//! Checking a module and compiling it ahead of time with Cranelift.
+//! Checking a module or component and compiling it ahead of time with
+//! Cranelift.
 
 use thiserror::Error;
 use wasmtime::wasmparser::{Encoding, ExternalKind, Parser, Payload};
 use wasmtime::{Config, Engine, OptLevel};
-use wpack_stub::engine;
+use wpack_stub::{Program, engine};
 
 use crate::targets::{Arch, Format, Target};
 
-/// The only import module a packed program can be given.
+/// The only import module a packed core module can be given.
 pub const WASI_MODULE: &str = "wasi_snapshot_preview1";
+
+/// The export that makes a component a command (`wasi:cli/command` world).
+pub const RUN_INTERFACE: &str = "wasi:cli/run";
+
+/// The WASI 0.2 packages whose interfaces the stub provides to components
+/// (wasmtime-wasi's `wasi:cli/command` world).
+pub const WASI_PACKAGES: [&str; 6] = [
+    "wasi:cli/",
+    "wasi:clocks/",
+    "wasi:filesystem/",
+    "wasi:io/",
+    "wasi:random/",
+    "wasi:sockets/",
+];
 
 /// What is wrong with a module, phrased to follow its file name.
 #[derive(Debug, Error)]
@@ -18,10 +33,17 @@ pub enum ModuleError {
     #[error("is not a WebAssembly module (it does not start with the `\\0asm` header)")]
     NotWasm,
     #[error(
-        "is a WebAssembly component; wpack packs core modules for WASI preview 1 \
-         (for example Rust's wasm32-wasip1 target); components are not supported yet"
+        "is a component that exports {exports}, not `{RUN_INTERFACE}`: wpack runs \
+         command components (the `wasi:cli/command` world, a program with a `main`, \
+         e.g. `cargo build --target wasm32-wasip2`), not libraries or servers{hint}"
     )]
-    Component,
+    NotCommand { exports: String, hint: &'static str },
+    #[error(
+        "is a component that imports {list}, which a packed program cannot be given: \
+         only WASI 0.2 interfaces of the `wasi:cli/command` world are provided \
+         (wasi:cli, wasi:clocks, wasi:filesystem, wasi:io, wasi:random, wasi:sockets)"
+    )]
+    ForeignComponentImports { list: String },
     #[error("is not valid WebAssembly: {0}")]
     Invalid(String),
     /// Validation or compilation failed; this includes modules that use a
@@ -68,24 +90,35 @@ pub fn from_text(input: Vec<u8>) -> Result<Vec<u8>, ModuleError> {
         })
 }
 
-/// Checks that `wasm` is a WASI command module wpack can pack, without
-/// compiling it: the format, the imports and the `_start` export.
-pub fn check_module(wasm: &[u8]) -> Result<(), ModuleError> {
+fn invalid(e: wasmtime::wasmparser::BinaryReaderError) -> ModuleError {
+    ModuleError::Invalid(e.to_string())
+}
+
+/// Checks that `wasm` is a program wpack can pack, without compiling it,
+/// and says which kind it is: a WASI preview 1 command module or a WASI 0.2
+/// command component.
+pub fn check(wasm: &[u8]) -> Result<Program, ModuleError> {
     if wasm.is_empty() {
         return Err(ModuleError::Empty);
     }
     if !wasm.starts_with(b"\0asm") {
         return Err(ModuleError::NotWasm);
     }
-    let invalid = |e: wasmtime::wasmparser::BinaryReaderError| ModuleError::Invalid(e.to_string());
+    match Parser::new(0).parse_all(wasm).next() {
+        Some(Ok(Payload::Version {
+            encoding: Encoding::Component,
+            ..
+        })) => check_component(wasm),
+        _ => check_module(wasm).map(|()| Program::Module),
+    }
+}
+
+/// A core module: only `wasi_snapshot_preview1` imports, and `_start`.
+fn check_module(wasm: &[u8]) -> Result<(), ModuleError> {
     let mut foreign = Vec::new();
     let mut has_start = false;
     for payload in Parser::new(0).parse_all(wasm) {
         match payload.map_err(invalid)? {
-            Payload::Version {
-                encoding: Encoding::Component,
-                ..
-            } => return Err(ModuleError::Component),
             Payload::ImportSection(reader) => {
                 for import in reader.into_imports() {
                     let import = import.map_err(invalid)?;
@@ -114,11 +147,66 @@ pub fn check_module(wasm: &[u8]) -> Result<(), ModuleError> {
     Ok(())
 }
 
+/// A component: exports `wasi:cli/run` and imports nothing but WASI 0.2.
+/// Returns its top-level import and export names (nested modules and
+/// components are its own business).
+fn check_component(wasm: &[u8]) -> Result<Program, ModuleError> {
+    let (mut imports, mut exports) = (Vec::new(), Vec::new());
+    // Every module or component, nested ones included, starts with a
+    // version header and closes with an end; depth 1 is the outer one.
+    let mut depth = 0;
+    for payload in Parser::new(0).parse_all(wasm) {
+        match payload.map_err(invalid)? {
+            Payload::Version { .. } => depth += 1,
+            Payload::End(_) => depth -= 1,
+            Payload::ComponentImportSection(reader) if depth == 1 => {
+                for import in reader {
+                    imports.push(import.map_err(invalid)?.name.name.to_owned());
+                }
+            }
+            Payload::ComponentExportSection(reader) if depth == 1 => {
+                for export in reader {
+                    exports.push(export.map_err(invalid)?.name.name.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    let interface = |name: &String| name.split('@').next().unwrap_or_default().to_owned();
+    if !exports.iter().any(|e| interface(e) == RUN_INTERFACE) {
+        let hint = if exports.iter().any(|e| e.starts_with("wasi:http/")) {
+            " (an HTTP proxy component runs under `wasmtime serve`)"
+        } else {
+            ""
+        };
+        let exports = if exports.is_empty() {
+            "nothing".to_owned()
+        } else {
+            exports
+                .iter()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return Err(ModuleError::NotCommand { exports, hint });
+    }
+    let foreign: Vec<String> = imports
+        .iter()
+        .filter(|i| !WASI_PACKAGES.iter().any(|p| i.starts_with(p)))
+        .map(|i| format!("`{i}`"))
+        .collect();
+    if !foreign.is_empty() {
+        return Err(ModuleError::ForeignComponentImports {
+            list: foreign.join(", "),
+        });
+    }
+    Ok(Program::Component { imports, exports })
+}
+
 /// `wasm` without its `name` custom sections (function and local names).
 /// The payload then carries no names; a trap report names functions by
 /// index (`wasm function 12`). Other sections are copied byte for byte.
 pub fn without_names(wasm: &[u8]) -> Result<Vec<u8>, ModuleError> {
-    let invalid = |e: wasmtime::wasmparser::BinaryReaderError| ModuleError::Invalid(e.to_string());
     // Sections follow each other: each one's header (id and size) starts
     // where the previous one's contents end, the first after the 8-byte
     // module header.
@@ -138,13 +226,18 @@ pub fn without_names(wasm: &[u8]) -> Result<Vec<u8>, ModuleError> {
     Ok(out)
 }
 
-/// Compiles `wasm` for `target` and `cpu` with the settings the stub loads
-/// with.
+/// Compiles `wasm` (a module or component, as `program` says) for `target`
+/// and `cpu` with the settings the stub loads with.
 ///
 /// Giving the target explicitly, even when it is the host, makes Cranelift
 /// compile for the architecture's baseline instead of this machine's CPU, so
 /// the output runs on any CPU of that architecture unless `cpu` asks for more.
-pub fn precompile(wasm: &[u8], target: &Target, cpu: &str) -> Result<Vec<u8>, ModuleError> {
+pub fn precompile(
+    wasm: &[u8],
+    program: &Program,
+    target: &Target,
+    cpu: &str,
+) -> Result<Vec<u8>, ModuleError> {
     let mut config = Config::new();
     engine::configure(&mut config);
     let triple = target.triple;
@@ -171,9 +264,11 @@ pub fn precompile(wasm: &[u8], target: &Target, cpu: &str) -> Result<Vec<u8>, Mo
             "cannot configure the compiler (--cpu {cpu}?): {e:#}"
         ))
     })?;
-    engine
-        .precompile_module(wasm)
-        .map_err(|e| ModuleError::Compile(format!("{e:#}")))
+    match program {
+        Program::Module => engine.precompile_module(wasm),
+        Program::Component { .. } => engine.precompile_component(wasm),
+    }
+    .map_err(|e| ModuleError::Compile(format!("{e:#}")))
 }
 
 /// Cranelift flags for `--cpu`: none for `baseline`, the features this
@@ -236,19 +331,16 @@ mod tests {
 
     #[test]
     fn rejects_non_modules() {
-        assert!(matches!(check_module(b""), Err(ModuleError::Empty)));
-        assert!(matches!(check_module(b"hello"), Err(ModuleError::NotWasm)));
-        // Header of a component (layer 1).
+        assert!(matches!(check(b""), Err(ModuleError::Empty)));
+        assert!(matches!(check(b"hello"), Err(ModuleError::NotWasm)));
+        // An empty component (layer 1) is not a command.
         let component = b"\0asm\x0d\x00\x01\x00";
         assert!(matches!(
-            check_module(component),
-            Err(ModuleError::Component)
+            check(component),
+            Err(ModuleError::NotCommand { .. })
         ));
         // Truncated module header.
-        assert!(matches!(
-            check_module(b"\0asm\x01"),
-            Err(ModuleError::Invalid(_))
-        ));
+        assert!(matches!(check(b"\0asm\x01"), Err(ModuleError::Invalid(_))));
     }
 
     #[test]
@@ -269,13 +361,13 @@ mod tests {
         };
         assert_eq!(names(&wasm), ["other", "name"]);
         assert_eq!(names(&stripped), ["other"]);
-        check_module(&stripped).unwrap();
+        check(&stripped).unwrap();
         assert!(without_names(&wasm[..wasm.len() - 1]).is_err());
     }
 
     #[test]
     fn empty_module_has_no_start() {
         let empty = b"\0asm\x01\x00\x00\x00";
-        assert!(matches!(check_module(empty), Err(ModuleError::NoStart)));
+        assert!(matches!(check(empty), Err(ModuleError::NoStart)));
     }
 }

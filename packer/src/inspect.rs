@@ -7,7 +7,7 @@ use goblin::elf::Elf;
 use serde::Serialize;
 use wasmtime::{Config, Engine, ExternType, Module};
 use wpack_stub::tree::{Kind, Tree};
-use wpack_stub::{DirMapping, EnvVar, FORMAT_VERSION, engine, macho, payload};
+use wpack_stub::{DirMapping, EnvVar, FORMAT_VERSION, Program, engine, macho, payload};
 
 use crate::cli::InspectArgs;
 use crate::codesign::{self, SignatureInfo};
@@ -44,6 +44,8 @@ struct Report {
     /// A macOS file's ad hoc signature, checked; absent for other targets.
     macos_signature: Option<SignatureInfo>,
     module_name: String,
+    /// `module` (WASI preview 1) or `component` (WASI 0.2).
+    kind: &'static str,
     dirs: Vec<DirMapping>,
     env: Vec<EnvVar>,
     inherit_env: bool,
@@ -52,6 +54,11 @@ struct Report {
     args: Vec<String>,
     /// `--include` trees: guest directory, files, bytes.
     embedded: Vec<EmbeddedTree>,
+    /// `--inherit-network` and `--allow-ip-name-lookup`.
+    inherit_network: bool,
+    ip_name_lookup: bool,
+    /// A module's imports and exports with their kinds; a component's
+    /// top-level interfaces (and functions) by name.
     imports: Option<Vec<String>>,
     exports: Option<Vec<String>>,
 }
@@ -70,11 +77,19 @@ pub fn inspect(args: &InspectArgs) -> Result<()> {
         None
     };
 
-    let (imports, exports) = match describe_module(packed.payload, &packed.manifest.target) {
-        Some((imports, exports)) => (Some(imports), Some(exports)),
-        None => (None, None),
-    };
     let manifest = packed.manifest;
+    let (kind, (imports, exports)) = match manifest.program {
+        Program::Module => (
+            "module",
+            match describe_module(packed.payload, &manifest.target) {
+                Some((imports, exports)) => (Some(imports), Some(exports)),
+                None => (None, None),
+            },
+        ),
+        // Recorded at pack time: the type information is not in the
+        // compiled code in a form readable without loading it.
+        Program::Component { imports, exports } => ("component", (Some(imports), Some(exports))),
+    };
     let report = Report {
         file: shown.to_string(),
         format_version: FORMAT_VERSION,
@@ -89,12 +104,15 @@ pub fn inspect(args: &InspectArgs) -> Result<()> {
         verified: true,
         macos_signature,
         module_name: manifest.module_name,
+        kind,
         dirs: manifest.dirs,
         env: manifest.env,
         inherit_env: manifest.inherit_env,
         host_fs: manifest.host_fs,
         args: manifest.args,
         embedded: manifest.trees.iter().map(summarise).collect(),
+        inherit_network: manifest.network.inherit,
+        ip_name_lookup: manifest.network.ip_name_lookup,
         imports,
         exports,
     };
@@ -219,6 +237,15 @@ fn as_text(r: &Report) -> String {
         },
     );
     line("Module:", r.module_name.clone());
+    line(
+        "Kind:",
+        if r.kind == "component" {
+            "component (wasi:cli/command), run with WASI 0.2"
+        } else {
+            "core module, run with WASI preview 1"
+        }
+        .into(),
+    );
     let dirs: Vec<String> = r
         .dirs
         .iter()
@@ -267,6 +294,16 @@ fn as_text(r: &Report) -> String {
         })
         .collect();
     line("Embedded:", list_or_none(trees));
+    line(
+        "Network:",
+        match (r.inherit_network, r.ip_name_lookup) {
+            (false, false) => "none (every socket address refused)",
+            (true, false) => "host network (--inherit-network), no name lookup",
+            (false, true) => "name lookup only (--allow-ip-name-lookup)",
+            (true, true) => "host network and name lookup",
+        }
+        .into(),
+    );
     for (label, items) in [("Imports:", &r.imports), ("Exports:", &r.exports)] {
         match items {
             Some(items) => line(label, list_or_none(items.clone())),

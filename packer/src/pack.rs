@@ -5,7 +5,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use std::io::Write as _;
 
-use wpack_stub::{Manifest, macho, payload};
+use wpack_stub::{Manifest, Network, Program, macho, payload};
 
 use crate::cli::PackArgs;
 use crate::targets::Format;
@@ -34,6 +34,8 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
     };
     output::check_target(&output, input)?;
 
+    let program = compile::check(&wasm).with_context(|| shown.to_string())?;
+    check_options(cli, &program)?;
     let stub_name = match &cli.stub {
         Some(path) => format!("the stub {}", path.display()),
         None => "the built-in stub".to_owned(),
@@ -41,21 +43,20 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
     let (target, stub) = match (&cli.target, &cli.stub) {
         (Some(name), path) => {
             let target = stub_image::find_target(name)?;
-            (target, stub_image::load(path.as_deref(), target)?)
+            (target, stub_image::load(path.as_deref(), target, &program)?)
         }
         (None, None) => {
             let target = stub_image::default_target();
-            (target, stub_image::load(None, target)?)
+            (target, stub_image::load(None, target, &program)?)
         }
         // Only a stub file: it says which platform to compile for.
         (None, Some(path)) => {
-            let stub = stub_image::load(Some(path), stub_image::default_target())?;
+            let stub = stub_image::load(Some(path), stub_image::default_target(), &program)?;
             (stub_image::target_of(&stub, &stub_name)?, stub)
         }
     };
-    stub_image::check(&stub, target, &stub_name)?;
+    stub_image::check(&stub, target, &stub_name, &program)?;
 
-    compile::check_module(&wasm).with_context(|| shown.to_string())?;
     if !cli.quiet {
         warn_about_missing_dirs(cli);
     }
@@ -76,10 +77,10 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
         with_progress(
             &format!("compiling {shown} for {}", target.name),
             wasm.len(),
-            || compile::precompile(&wasm, target, &cli.cpu),
+            || compile::precompile(&wasm, &program, target, &cli.cpu),
         )
     } else {
-        compile::precompile(&wasm, target, &cli.cpu)
+        compile::precompile(&wasm, &program, target, &cli.cpu)
     }
     .with_context(|| shown.to_string())?;
 
@@ -96,6 +97,11 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
         host_fs: cli.host_fs,
         args: cli.args.clone(),
         trees: included.trees,
+        program,
+        network: Network {
+            inherit: cli.inherit_network,
+            ip_name_lookup: cli.allow_ip_name_lookup,
+        },
     };
     let contents: Vec<&[u8]> = included.contents.iter().map(Vec::as_slice).collect();
     match target.format {
@@ -193,6 +199,45 @@ fn with_progress<T: Send>(what: &str, size: usize, work: impl FnOnce() -> T + Se
         }
         worker.join().expect("the compiler thread panicked")
     })
+}
+
+/// Options that only one kind of program can use.
+fn check_options(cli: &PackArgs, program: &Program) -> Result<()> {
+    let input = cli
+        .input
+        .as_deref()
+        .unwrap_or(std::path::Path::new(""))
+        .display();
+    match program {
+        Program::Module => {
+            for (set, flag) in [
+                (cli.inherit_network, "--inherit-network"),
+                (cli.allow_ip_name_lookup, "--allow-ip-name-lookup"),
+            ] {
+                if set {
+                    anyhow::bail!(
+                        "{flag}: {input} is a WASI preview 1 module, which has no way to \
+                         open sockets; build it as a WASI 0.2 component (e.g. Rust's \
+                         wasm32-wasip2 target) to use the network"
+                    );
+                }
+            }
+        }
+        Program::Component { .. } => {
+            for (set, flag) in [
+                (!cli.includes.is_empty(), "--include"),
+                (cli.strip_names, "--strip-names"),
+            ] {
+                if set {
+                    anyhow::bail!(
+                        "{flag} is not supported for components yet ({input} is a WASI 0.2 \
+                         component); pack a wasm32-wasip1 build of it to use {flag}"
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A `--dir` is resolved where the program runs, so one missing here is

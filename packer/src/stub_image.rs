@@ -1,5 +1,7 @@
 //! The stub a packed program starts as: one built into wpack for the chosen
-//! target, or one given with `--stub`, checked before anything is appended.
+//! target and kind of program (core module or component: each has its own
+//! stub, see `wpack_stub::runtime`), or one given with `--stub`, checked
+//! before anything is appended.
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -11,20 +13,29 @@ use goblin::mach::Mach;
 use goblin::mach::constants::cputype::{CPU_TYPE_ARM64, CPU_TYPE_X86_64};
 use goblin::mach::header::MH_EXECUTE;
 use goblin::pe::header::{COFF_MACHINE_ARM64, COFF_MACHINE_X86_64};
-use wpack_stub::{FormatError, payload};
+use wpack_stub::{FormatError, Program, payload};
 
 use crate::targets::{Arch, Format, TARGETS, Target};
 
-/// The stubs `build.rs` built, by Rust target triple.
+/// The stubs `build.rs` built: (Rust target triple, module stub, component
+/// stub).
 mod built {
     include!(concat!(env!("OUT_DIR"), "/stubs.rs"));
 }
 
-fn embedded(target: &Target) -> Option<&'static [u8]> {
+fn embedded(target: &Target, program: &Program) -> Option<&'static [u8]> {
     built::EMBEDDED
         .iter()
-        .find(|(triple, _)| *triple == target.triple)
-        .map(|(_, bytes)| *bytes)
+        .find(|(triple, _, _)| *triple == target.triple)
+        .map(|&(_, module, component)| match program {
+            Program::Module => module,
+            Program::Component { .. } => component,
+        })
+}
+
+/// Either kind: both stubs of a target are built together.
+fn has_stubs(target: &Target) -> bool {
+    embedded(target, &Program::Module).is_some()
 }
 
 /// The Rust target triple wpack itself was built for.
@@ -45,7 +56,7 @@ pub fn default_target() -> &'static Target {
                 .iter()
                 .find(|t| t.triple == h.triple.replace("-gnu", "-musl"))
         })
-        .filter(|t| embedded(t).is_some());
+        .filter(|t| has_stubs(t));
     static_linux.or(host).unwrap_or(&TARGETS[0])
 }
 
@@ -65,9 +76,17 @@ pub fn list_targets() -> String {
     let default = default_target().name;
     let mut out = String::new();
     for t in TARGETS {
-        let state = match embedded(t) {
-            Some(stub) => format!("stub built in ({} KiB)", stub.len() / 1024),
-            None => format!("no stub in this wpack: {}", how_to_build(t)),
+        let component = Program::Component {
+            imports: vec![],
+            exports: vec![],
+        };
+        let state = match (embedded(t, &Program::Module), embedded(t, &component)) {
+            (Some(module), Some(component)) => format!(
+                "stubs built in ({} KiB for modules, {} KiB for components)",
+                module.len() / 1024,
+                component.len() / 1024
+            ),
+            _ => format!("no stub in this wpack: {}", how_to_build(t)),
         };
         let mark = if t.name == default { " (default)" } else { "" };
         out.push_str(&format!(
@@ -85,15 +104,16 @@ fn how_to_build(t: &Target) -> String {
     )
 }
 
-/// The stub bytes for `target`: `--stub PATH` if given, else the embedded one.
-pub fn load(path: Option<&Path>, target: &Target) -> Result<Cow<'static, [u8]>> {
+/// The stub bytes for `target` and `program`: `--stub PATH` if given, else
+/// the embedded one.
+pub fn load(path: Option<&Path>, target: &Target, program: &Program) -> Result<Cow<'static, [u8]>> {
     match path {
         Some(path) => {
             let bytes = std::fs::read(path)
                 .with_context(|| format!("cannot read the stub {}", path.display()))?;
             Ok(Cow::Owned(bytes))
         }
-        None => match embedded(target) {
+        None => match embedded(target, program) {
             Some(bytes) => Ok(Cow::Borrowed(bytes)),
             None => bail!(
                 "this wpack carries no stub for {}: {}; or pass --stub PATH",
@@ -160,8 +180,9 @@ pub fn target_of(stub: &[u8], name: &str) -> Result<&'static Target> {
         .with_context(|| format!("{name}: wpack has no target for this kind of executable"))
 }
 
-/// Checks that `stub` is a bare stub executable for `target`.
-pub fn check(stub: &[u8], target: &Target, name: &str) -> Result<()> {
+/// Checks that `stub` is a bare stub executable for `target` that runs
+/// `program`'s kind.
+pub fn check(stub: &[u8], target: &Target, name: &str, program: &Program) -> Result<()> {
     match payload::read(stub) {
         Err(FormatError::NotPacked) => {}
         _ => bail!(
@@ -178,6 +199,31 @@ pub fn check(stub: &[u8], target: &Target, name: &str) -> Result<()> {
             target.format
         );
     }
+    let has = |marker: &[u8]| stub.windows(marker.len()).any(|w| w == marker);
+    if !has(program.stub_marker()) {
+        let other = match program {
+            Program::Module => "components",
+            Program::Component { .. } => "core modules",
+        };
+        if has(&wpack_stub::manifest::MODULE_STUB_MARKER)
+            || has(&wpack_stub::manifest::COMPONENT_STUB_MARKER)
+        {
+            bail!(
+                "{name} is the stub for {other}, but the input is a {}; use `wpack-stub{}` \
+                 from the same build, or leave out --stub",
+                program.kind(),
+                if other == "components" {
+                    ""
+                } else {
+                    "-component"
+                }
+            );
+        }
+        bail!(
+            "{name} is not a wpack stub of this version (it lacks the marker every stub \
+             carries); use the stub built into wpack or a freshly built `wpack-stub`"
+        );
+    }
     Ok(())
 }
 
@@ -186,13 +232,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn embedded_stubs_match_their_targets() {
+    fn embedded_stubs_match_their_targets_and_kinds() {
+        let component = Program::Component {
+            imports: vec![],
+            exports: vec![],
+        };
         for t in TARGETS {
-            if let Some(stub) = embedded(t) {
-                check(stub, t, t.name).unwrap();
+            for program in [&Program::Module, &component] {
+                if let Some(stub) = embedded(t, program) {
+                    check(stub, t, t.name, program).unwrap();
+                    let other = if program == &Program::Module {
+                        &component
+                    } else {
+                        &Program::Module
+                    };
+                    let err = check(stub, t, t.name, other).unwrap_err().to_string();
+                    assert!(err.contains("is the stub for"), "{err}");
+                }
             }
         }
-        assert!(embedded(default_target()).is_some());
+        assert!(has_stubs(default_target()));
     }
 
     #[test]

@@ -10,13 +10,15 @@ use wasmtime::{Config, WasmFeatures};
 /// The WebAssembly proposals a packed program may use: the same set the
 /// `wasmtime` CLI enables by default (WebAssembly 3.0: GC, exception
 /// handling, threads/atomics, tail calls, memory64, multi-memory, relaxed
-/// SIMD, extended const, function references, on top of 2.0).
+/// SIMD, extended const, function references, on top of 2.0), and the
+/// component model for WASI 0.2 programs (without its async and other
+/// still-gated parts, also as `wasmtime run` has them by default).
 ///
 /// Spelled out rather than left to wasmtime's defaults, because those depend
 /// on the cargo features each side is built with, and the stub must accept
 /// exactly what the packer compiled for. The cargo features they need are
 /// listed once, in the workspace manifest.
-pub const WASM_FEATURES: WasmFeatures = WasmFeatures::WASM3;
+pub const WASM_FEATURES: WasmFeatures = WasmFeatures::WASM3.union(WasmFeatures::COMPONENT_MODEL);
 
 /// Applies the settings shared by the packer and the stub.
 pub fn configure(config: &mut Config) -> &mut Config {

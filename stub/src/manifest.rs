@@ -1,6 +1,7 @@
 //! The manifest: configuration baked into a packed program at pack time and
 //! applied by the stub at run time (`--dir`, `--env`, `--inherit-env`,
-//! `--arg`, and the directory of `--include` trees).
+//! `--arg`, `--inherit-network`, the directory of `--include` trees, and
+//! whether the payload is a core module or a component).
 //!
 //! It is stored with `postcard`, which is compact and already part of
 //! wasmtime's dependency tree. postcard is not self-describing, so any change
@@ -33,6 +34,58 @@ pub struct Manifest {
     pub args: Vec<String>,
     /// `--include`: file trees embedded in the packed file, read-only.
     pub trees: Vec<Tree>,
+    /// What the payload holds, which decides how the stub runs it.
+    pub program: Program,
+    /// `--inherit-network` and `--allow-ip-name-lookup` (components only).
+    pub network: Network,
+}
+
+/// The kind of program in the payload.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Program {
+    /// A core module run with WASI preview 1 (`_start`).
+    #[default]
+    Module,
+    /// A WASI 0.2 command component run with `wasi:cli/run`. Its top-level
+    /// import and export names are kept for `wpack inspect` (the payload
+    /// holds compiled code, not the original type information).
+    Component {
+        imports: Vec<String>,
+        exports: Vec<String>,
+    },
+}
+
+/// Bytes each stub binary carries (a `#[used]` static) so that the packer
+/// can tell, from a stub file alone, which kind of program it runs.
+pub const MODULE_STUB_MARKER: [u8; 22] = *b"wpack-stub-runs:module";
+pub const COMPONENT_STUB_MARKER: [u8; 25] = *b"wpack-stub-runs:component";
+
+impl Program {
+    /// The marker of the stub that runs this kind of program.
+    pub fn stub_marker(&self) -> &'static [u8] {
+        match self {
+            Program::Module => &MODULE_STUB_MARKER,
+            Program::Component { .. } => &COMPONENT_STUB_MARKER,
+        }
+    }
+
+    /// "module" or "component", for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Program::Module => "module",
+            Program::Component { .. } => "component",
+        }
+    }
+}
+
+/// Network access of a component, off unless asked for at pack time (the
+/// same switches as `wasmtime run -S inherit-network,allow-ip-name-lookup`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Network {
+    /// Any address the host can reach may be bound or connected to (TCP, UDP).
+    pub inherit: bool,
+    /// `wasi:sockets/ip-name-lookup` resolves names.
+    pub ip_name_lookup: bool,
 }
 
 /// `--dir HOST[::GUEST]`: a host directory preopened under a guest name.
@@ -169,6 +222,14 @@ mod tests {
             host_fs: true,
             args: vec!["/app/main.py".into()],
             trees: vec![],
+            program: Program::Component {
+                imports: vec!["wasi:cli/stdout@0.2.6".into()],
+                exports: vec!["wasi:cli/run@0.2.6".into()],
+            },
+            network: Network {
+                inherit: true,
+                ip_name_lookup: false,
+            },
         };
         let bytes = m.to_bytes();
         assert_eq!(Manifest::from_bytes(&bytes).unwrap(), m);

@@ -36,7 +36,7 @@ use crate::manifest::Manifest;
 use crate::tree;
 
 /// Bumped on any change to the layout or to the manifest's types.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// The last eight bytes of every packed file.
 pub const MAGIC: [u8; 8] = *b"WPACK\0\r\n";
@@ -551,6 +551,8 @@ mod properties {
                     },
                 ],
             }],
+            program: crate::manifest::Program::Module,
+            network: crate::manifest::Network::default(),
         }
     }
 

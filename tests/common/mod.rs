@@ -186,7 +186,7 @@ pub fn targets_carried() -> Vec<String> {
     let lines: Vec<&str> = text.lines().collect();
     lines
         .chunks(2)
-        .filter(|pair| pair.len() == 2 && pair[1].contains("stub built in"))
+        .filter(|pair| pair.len() == 2 && pair[1].contains("stubs built in"))
         .map(|pair| pair[0].split_whitespace().next().unwrap().to_string())
         .collect()
 }

@@ -143,7 +143,11 @@ fn main() {
         unsafe { path_filestat_set_times(d.as_raw_fd() as u32, 0, name.as_ptr(), name.len(), 0, 2_000_000_000_000_000_000, 4) }
     }));
     show("mtime after path set", fs::metadata(p("b.txt")).and_then(|m| m.modified()).map(|t| t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs()));
-    show("proc_raise / sock_shutdown errnos", Ok::<_, std::io::Error>(unsafe { (proc_raise(15), sock_shutdown(1, 3)) }));
+    // The preview 1 adapter inside a wasm32-wasip2 build traps in proc_raise
+    // (in wasmtime too), which would end the program here.
+    if !cfg!(target_env = "p2") {
+        show("proc_raise / sock_shutdown errnos", Ok::<_, std::io::Error>(unsafe { (proc_raise(15), sock_shutdown(1, 3)) }));
+    }
 
     // errors
     show("open missing", File::open(p("missing.txt")).map(|_| ()));

@@ -5,27 +5,30 @@ use std::path::Path;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use memmap2::Mmap;
-use wasmtime::{Config, CustomCodeMemory, Engine, Module};
-use wpack_stub::{Manifest, Packed, engine, payload};
+use wasmtime::{Config, CustomCodeMemory, Engine};
 
-use crate::verified;
+use super::{Runnable, verified};
+use crate::engine;
+use crate::manifest::Manifest;
+use crate::payload::{self, Packed};
 
 /// Set to `1` to have the stub describe what it loads, on stderr.
 const DEBUG_VAR: &str = "WPACK_DEBUG";
 
-/// A module ready to instantiate, with the configuration baked next to it.
-pub struct Loaded {
+/// A program ready to instantiate, with the configuration baked next to it.
+pub struct Loaded<P> {
     pub engine: Engine,
-    pub module: Module,
+    pub code: P,
     pub manifest: Manifest,
     /// The whole packed file, kept mapped when it embeds files.
     pub file: Option<&'static [u8]>,
 }
 
-/// Maps this executable's file, checks its payload and loads the module in place.
-pub fn load() -> Result<Loaded> {
+/// Maps this executable's file, checks its payload and loads the program in
+/// place.
+pub fn load<P: Runnable>() -> Result<Loaded<P>> {
     let exe = std::env::current_exe().context("cannot locate this program's own file")?;
     let file = File::open(&exe).with_context(|| format!("cannot open {}", exe.display()))?;
     // SAFETY: the mapping is read-only and the file is the running
@@ -45,22 +48,34 @@ pub fn load() -> Result<Loaded> {
     config.with_custom_code_memory(Some(Arc::new(MappedCode)));
     let engine = Engine::new(&config).map_err(|e| anyhow!("cannot start the runtime: {e}"))?;
 
+    if !P::matches(&packed.manifest.program) {
+        // Only possible with `wpack --stub` given the other kind's stub.
+        bail!(
+            "{}: this file holds a {} but its stub runs a {}; pack it again \
+             without --stub, or with the stub for its kind",
+            exe.display(),
+            packed.manifest.program.kind(),
+            P::KIND
+        );
+    }
     let indexed = !packed.elf_index.is_empty();
     // SAFETY (both branches): the payload was written by the packer with
-    // `precompile_module` under the same wasmtime version and settings
-    // (wasmtime checks both), its hash and the ELF header that leads wasmtime
-    // to it were checked above, and the file is the running executable.
-    let module = if indexed {
+    // `precompile_module` or `precompile_component`, as the manifest checked
+    // just above says, under the same wasmtime version and settings
+    // (wasmtime checks both), its hash and the ELF header that leads
+    // wasmtime to it were checked above, and the file is the running
+    // executable.
+    let code = if indexed {
         // wasmtime maps the file itself and, knowing the file, maps data
         // segments into linear memory straight from it instead of copying
         // them at every start (see `wpack_stub::elf_index`).
         let file = file
             .try_clone()
             .with_context(|| format!("cannot reopen {}", exe.display()))?;
-        unsafe { Module::deserialize_open_file(&engine, file) }
+        unsafe { P::from_file(&engine, file) }
     } else {
-        let code = runnable_payload(&map, &packed)?;
-        unsafe { Module::deserialize_raw(&engine, NonNull::from(code)) }
+        let code = NonNull::from(runnable_payload(&map, &packed)?);
+        unsafe { P::from_raw(&engine, code) }
     }
     .map_err(|e| explain_load_error(&exe, e))?;
     if debug {
@@ -71,7 +86,7 @@ pub fn load() -> Result<Loaded> {
         } else {
             "in place from this mapping"
         };
-        eprintln!("wpack-debug: module loaded {how}");
+        eprintln!("wpack-debug: {} loaded {how}", P::KIND);
     }
 
     let manifest = packed.manifest;
@@ -91,7 +106,7 @@ pub fn load() -> Result<Loaded> {
     };
     Ok(Loaded {
         engine,
-        module,
+        code,
         manifest,
         file,
     })
@@ -115,7 +130,7 @@ fn runnable_payload(file: &[u8], packed: &Packed<'_>) -> Result<&'static [u8]> {
         /// dyld's slide of image 0, the main executable (libSystem).
         fn _dyld_get_image_vmaddr_slide(image_index: u32) -> isize;
     }
-    let section = wpack_stub::macho::payload_section(file)
+    let section = crate::macho::payload_section(file)
         .ok()
         .flatten()
         .context("the __WPACK segment is missing from the Mach-O header")?;
@@ -183,12 +198,13 @@ fn describe(exe: &Path, packed: &Packed<'_>) {
     eprintln!("wpack-debug: file {}", exe.display());
     eprintln!(
         "wpack-debug: format version {}, packed by wpack {} for {}",
-        wpack_stub::FORMAT_VERSION,
+        crate::FORMAT_VERSION,
         m.wpack_version,
         m.target
     );
     eprintln!(
-        "wpack-debug: module {}, payload {} bytes at offset {}",
+        "wpack-debug: {} {}, payload {} bytes at offset {}",
+        m.program.kind(),
         m.module_name,
         packed.payload.len(),
         packed.payload_offset
@@ -204,6 +220,10 @@ fn describe(exe: &Path, packed: &Packed<'_>) {
     }
     eprintln!("wpack-debug: inherit host environment: {}", m.inherit_env);
     eprintln!("wpack-debug: host file system (--host-fs): {}", m.host_fs);
+    eprintln!(
+        "wpack-debug: network: inherit {}, name lookup {}",
+        m.network.inherit, m.network.ip_name_lookup
+    );
 }
 
 /// Makes code pages of the mapped file executable in place.

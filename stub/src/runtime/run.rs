@@ -1,5 +1,8 @@
-//! Running the loaded module: the program's arguments, environment and
-//! directories, and how its end becomes this process's exit status.
+//! Running the loaded program: the program's arguments, environment,
+//! directories and network, and how its end becomes this process's exit
+//! status. A core module runs with WASI preview 1 (`_start`), a component
+//! with WASI 0.2 (`wasi:cli/run`); both get the same configuration from the
+//! manifest and end the same ways.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -7,13 +10,12 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Result, anyhow};
-use wasmtime::{Linker, Store, Trap, WasmBacktrace};
-use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime::{Trap, WasmBacktrace};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
-use wpack_stub::Manifest;
 
-use crate::embedded::{self, Embedded, Host};
-use crate::image::Loaded;
+use super::Runnable;
+use super::image::Loaded;
+use crate::manifest::Manifest;
 
 /// Exit status after a trap: what `wasmtime run` uses (128 + SIGABRT on
 /// Unix, abort's 3 on Windows), so scripts that wrap either see the same.
@@ -40,12 +42,12 @@ pub fn program_name() -> String {
         .unwrap_or_else(|| "wpack-program".to_owned())
 }
 
-/// Instantiates the module with WASI preview 1 and runs `_start`.
-pub fn run(program: &str, mut loaded: Loaded) -> Result<ExitCode> {
+/// Runs the program to its end and turns that end into an exit status.
+pub fn run<P: Runnable>(program: &str, loaded: Loaded<P>) -> Result<ExitCode> {
     // wasmtime-wasi runs each WASI call on the tokio runtime it finds
     // current, or else on one it creates with a worker thread per CPU (after
     // reading cgroup limits to count them). One synchronous guest needs one
-    // worker, for timers and stdin readiness. Never dropped, like
+    // worker, for timers, stdin readiness and sockets. Never dropped, like
     // wasmtime-wasi's own: shutting it down would wait for the worker.
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -53,30 +55,18 @@ pub fn run(program: &str, mut loaded: Loaded) -> Result<ExitCode> {
         .build()
         .map_err(|e| anyhow!("cannot start the I/O runtime: {e}"))?;
     let _in_tokio = Box::leak(Box::new(tokio)).enter();
-    let (wasi, first_tree_fd) = wasi_context(&loaded.manifest)?;
-    let mut linker: Linker<Host> = Linker::new(&loaded.engine);
-    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |host: &mut Host| &mut host.wasi)
-        .and_then(|()| native_proc_exit(&mut linker))
-        .map_err(|e| anyhow!("cannot set up WASI: {e}"))?;
-    // The store takes the trees; the manifest is not read after this.
-    let trees = std::mem::take(&mut loaded.manifest.trees);
-    if !trees.is_empty() {
-        embedded::add_to_linker(&mut linker)
-            .map_err(|e| anyhow!("cannot set up the embedded files: {e}"))?;
-    }
-    let file = loaded.file.unwrap_or_default();
-    let mut store = Store::new(
-        &loaded.engine,
-        Host {
-            wasi,
-            embedded: Embedded::new(file, trees, first_tree_fd),
-        },
-    );
+    let Loaded {
+        engine,
+        code,
+        manifest,
+        file,
+    } = loaded;
+    let outcome = code.run(&engine, manifest, file)?;
+    exit_status(program, outcome)
+}
 
-    let outcome = linker
-        .instantiate(&mut store, &loaded.module)
-        .and_then(|instance| instance.get_typed_func::<(), ()>(&mut store, "_start"))
-        .and_then(|start| start.call(&mut store, ()));
+/// How the program ended, as this process's exit status.
+fn exit_status(program: &str, outcome: wasmtime::Result<()>) -> Result<ExitCode> {
     match outcome {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(error) => {
@@ -106,24 +96,10 @@ pub fn run(program: &str, mut loaded: Loaded) -> Result<ExitCode> {
     }
 }
 
-/// Replaces wasmtime-wasi's `proc_exit`, which refuses statuses of 126 and
-/// above, with one that exits like a native program: `exit(255)` gives 255,
-/// `exit(256)` gives 0 (the low 8 bits, as the kernel keeps them).
-fn native_proc_exit(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
-    linker.allow_shadowing(true);
-    linker.func_wrap(
-        "wasi_snapshot_preview1",
-        "proc_exit",
-        |status: i32| -> wasmtime::Result<()> { Err(wasmtime::Error::new(I32Exit(status))) },
-    )?;
-    linker.allow_shadowing(false);
-    Ok(())
-}
-
 /// The WASI context: arguments as given, baked environment and directories,
 /// and a stand-in preopen per embedded tree (see `embedded.rs`). Also
 /// returns the descriptor number of the first of those stand-ins.
-fn wasi_context(manifest: &Manifest) -> Result<(WasiP1Ctx, u32)> {
+pub(super) fn wasi_context(manifest: &Manifest) -> Result<(WasiCtxBuilder, u32)> {
     let mut builder = WasiCtxBuilder::new();
     builder.inherit_stdio();
     // The stub runs one synchronous guest: file operations can block this
@@ -189,7 +165,7 @@ fn wasi_context(manifest: &Manifest) -> Result<(WasiP1Ctx, u32)> {
             .preopened_dir(&stand_in, &tree.guest, FsPerms::ReadOnly)
             .map_err(|e| anyhow!("cannot set up embedded {}: {e}", tree.guest))?;
     }
-    Ok((builder.build_p1(), 3 + preopens))
+    Ok((builder, 3 + preopens))
 }
 
 /// Gives the program the host file system so that paths resolve natively.

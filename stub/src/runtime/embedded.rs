@@ -24,11 +24,11 @@
 
 use std::collections::HashMap;
 
+use crate::tree::{Kind, LookupError, Tree};
 use wasmtime::{AsContextMut, Caller, Extern, FuncType, Linker, Val, ValType};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p1::wasi_snapshot_preview1::{self, WasiSnapshotPreview1 as _};
 use wiggle::GuestMemory;
-use wpack_stub::tree::{Kind, LookupError, Tree};
 use xxhash_rust::xxh3::xxh3_64;
 
 /// The store's data: wasmtime-wasi's context and the embedded trees.
@@ -154,10 +154,10 @@ impl Embedded {
             .ok_or(EIO)?;
         if self.verified.insert((tree, entry)) && xxh3_64(bytes) != hash {
             self.verified.remove(&(tree, entry));
-            crate::run::report(&format!(
+            super::run::report(&format!(
                 "{}: the embedded file {} is damaged (checksum mismatch); download or pack \
                  the program again",
-                crate::run::program_name(),
+                super::run::program_name(),
                 self.trees[tree].entries[entry].path
             ));
             return Err(EIO);
