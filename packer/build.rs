@@ -1,13 +1,15 @@
 //! Builds the stubs and hands them to the packer to embed.
 //!
-//! Each stub is built by a separate cargo invocation, in its own target
-//! directory and with only its own package selected: in the same build as the
+//! Each target has two stubs, `wpack-stub` (core modules) and
+//! `wpack-stub-component` (components), built together by one cargo
+//! invocation per target, in its own target directory and with only the
+//! stub package selected: in the same build as the
 //! packer, Cargo would unify wasmtime's features and link Cranelift into the
 //! stub. The results are copied to `OUT_DIR` and embedded with
 //! `include_bytes!` through a generated `stubs.rs` (see `src/stub_image.rs`),
 //! so `wpack` is one self-contained file.
 //!
-//! The host's stub is always built. The stub of every other target in
+//! The host's stubs are always built. The stub of every other target in
 //! `src/targets.rs` is built when its Rust target is installed (`rustup
 //! target add`); if that build fails (a missing cross C compiler or linker),
 //! the target is left out with a warning and `wpack --list-targets` says so.

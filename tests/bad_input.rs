@@ -54,10 +54,20 @@ fn not_wasm_empty_truncated_invalid() {
 }
 
 #[test]
-fn component() {
+fn empty_component_is_not_a_command() {
     let dir = tempdir();
     let component = write_temp(dir.path(), "c.wasm", b"\0asm\x0d\x00\x01\x00");
-    refuses(&component, &[], "components are not supported yet");
+    refuses(
+        &component,
+        &[],
+        "is a component that exports nothing, not `wasi:cli/run`",
+    );
+    // Cut short inside a section: a parse error, not a crash.
+    let hello = std::fs::read(root().join("samples/hello/hello-p2.wasm")).unwrap();
+    for len in [9, 100, hello.len() / 2, hello.len() - 1] {
+        let cut = write_temp(dir.path(), "cut.wasm", &hello[..len]);
+        refuses(&cut, &[], "is not valid WebAssembly");
+    }
 }
 
 #[test]

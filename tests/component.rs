@@ -99,6 +99,59 @@ fn main() {
     assert_eq!(run("fail").status.code(), Some(1));
 }
 
+/// The options shared with core modules mean the same for components.
+#[test]
+fn shared_options_mean_the_same() {
+    let dir = tempdir();
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(work.join("sub")).unwrap();
+    std::fs::write(work.join("sub/rel.txt"), "relative").unwrap();
+    std::fs::write(dir.path().join("up.txt"), "up a level").unwrap();
+    let absolute = dir.path().join("up.txt");
+
+    // --host-fs: relative, `..` and absolute paths resolve natively.
+    let exe = dir.path().join("paths");
+    pack(&component("paths"), &exe, &["--host-fs", "--cpu", "native"]);
+    let out = Command::new(&exe)
+        .args(["sub/rel.txt", "../up.txt", absolute.to_str().unwrap()])
+        .current_dir(&work)
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "sub/rel.txt: ok \"relative\"\n../up.txt: ok \"up a level\"\n{}: ok \"up a level\"\n",
+            absolute.display()
+        ),
+        "{}",
+        stderr(&out)
+    );
+
+    // --inherit-env with a baked --env winning, and --arg before the user's.
+    let exe = dir.path().join("args_env");
+    pack(
+        &component("args_env"),
+        &exe,
+        &["--inherit-env", "--env", "B=baked", "--arg", "first"],
+    );
+    let out = Command::new(&exe)
+        .arg("second")
+        .env_clear()
+        .env("A", "from host")
+        .env("B", "from host")
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    for line in [
+        "arg 0: \"first\"",
+        "arg 1: \"second\"",
+        "env \"A=from host\"",
+        "env \"B=baked\"",
+    ] {
+        assert!(text.contains(line), "{line:?} missing in:\n{text}");
+    }
+}
+
 #[test]
 fn inspect_shows_kind_interfaces_and_network() {
     let dir = tempdir();

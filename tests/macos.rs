@@ -307,6 +307,29 @@ fn macos_outputs_are_well_formed_and_signed() {
     }
 }
 
+/// Components have their own stub: its outputs must be laid out and
+/// signed the same way.
+#[test]
+fn macos_component_outputs_are_well_formed_and_signed() {
+    let dir = tempdir();
+    for (target, triple, cputype) in TARGETS {
+        let name = format!("hello-p2-{target}");
+        let out = dir.path().join(&name);
+        pack(
+            &root().join("samples/hello/hello-p2.wasm"),
+            &out,
+            &["--target", target],
+        );
+        let file = std::fs::read(&out).unwrap();
+        check_file(&file, &name, cputype, triple);
+        let packed = wpack_stub::payload::read(&file).unwrap();
+        assert!(matches!(
+            packed.manifest.program,
+            wpack_stub::Program::Component { .. }
+        ));
+    }
+}
+
 #[test]
 fn changing_any_payload_byte_breaks_a_page_hash() {
     let dir = tempdir();

@@ -31,45 +31,40 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 #[test]
 fn stub_contains_no_compiler_and_fits_the_budget() {
-    let dir = tempdir();
-    let hello = pack_sample("hello", dir.path(), &[]);
-    let file = std::fs::read(&hello).unwrap();
-    let packed = payload::read(&file).expect("packed hello has a payload");
-
     let wpack = std::fs::read(wpack_bin()).unwrap();
     for marker in COMPILER_MARKERS {
-        let shown = String::from_utf8_lossy(marker);
         assert!(
             contains(&wpack, marker),
-            "marker {shown} not found in wpack: the check is blind"
-        );
-        assert!(
-            !contains(packed.stub_region, marker),
-            "the stub links the compiler ({shown})"
+            "marker {} not found in wpack: the check is blind",
+            String::from_utf8_lossy(marker)
         );
     }
-
-    let size = file.len() as u64;
-    assert!(
-        size <= PACKED_HELLO_BUDGET,
-        "packed hello is {size} bytes, budget {PACKED_HELLO_BUDGET}"
-    );
-
-    let component = dir.path().join("hello-p2");
-    pack(&root().join("samples/hello/hello-p2.wasm"), &component, &[]);
-    let file = std::fs::read(&component).unwrap();
-    let packed = payload::read(&file).unwrap();
-    for marker in COMPILER_MARKERS {
+    let dir = tempdir();
+    for (what, input, budget) in [
+        ("hello", sample("hello"), PACKED_HELLO_BUDGET),
+        (
+            "component hello",
+            root().join("samples/hello/hello-p2.wasm"),
+            PACKED_COMPONENT_HELLO_BUDGET,
+        ),
+    ] {
+        let out = dir.path().join(what);
+        pack(&input, &out, &[]);
+        let file = std::fs::read(&out).unwrap();
+        let packed = payload::read(&file).expect("a packed file has a payload");
+        for marker in COMPILER_MARKERS {
+            assert!(
+                !contains(packed.stub_region, marker),
+                "the stub of packed {what} links the compiler ({})",
+                String::from_utf8_lossy(marker)
+            );
+        }
+        let size = file.len() as u64;
         assert!(
-            !contains(packed.stub_region, marker),
-            "the component stub links the compiler"
+            size <= budget,
+            "packed {what} is {size} bytes, budget {budget}"
         );
     }
-    let size = file.len() as u64;
-    assert!(
-        size <= PACKED_COMPONENT_HELLO_BUDGET,
-        "packed component hello is {size} bytes, budget {PACKED_COMPONENT_HELLO_BUDGET}"
-    );
 }
 
 /// Every target's stubs (module and component), not only the default's:

@@ -317,47 +317,40 @@ fn component_cases(modules: &[Case]) -> Vec<Case> {
     }
 
     // Sockets: refused without --inherit-network (a permission error the
-    // program reports, not a crash), working on loopback with it.
-    const NETWORK: &[&str] = &["--inherit-network"];
-    const REFERENCE_NETWORK: &[&str] = &["-S", "inherit-network"];
-    const LOOKUP: &[&str] = &["--allow-ip-name-lookup"];
-    const REFERENCE_LOOKUP: &[&str] = &["-S", "allow-ip-name-lookup"];
-    for mode in ["tcp", "udp"] {
-        v.push(case(
-            format!("p2 {mode}: refused without --inherit-network"),
-            Component("net"),
-            &[mode],
-        ));
-        let mut c = case(
-            format!("p2 {mode} on loopback with --inherit-network"),
-            Component("net"),
-            &[mode],
-        );
-        c.pack_flags = NETWORK;
-        c.reference_flags = REFERENCE_NETWORK;
+    // program reports, not a crash), working on loopback with it. Each
+    // wpack flag is given to `wasmtime run` as its `-S` equivalent.
+    const NONE: (&[&str], &[&str]) = (&[], &[]);
+    const NETWORK: (&[&str], &[&str]) = (&["--inherit-network"], &["-S", "inherit-network"]);
+    const LOOKUP: (&[&str], &[&str]) =
+        (&["--allow-ip-name-lookup"], &["-S", "allow-ip-name-lookup"]);
+    let tcp: &[&str] = &["tcp"];
+    let lookup: &[&str] = &["lookup", "localhost"];
+    for (name, args, (pack_flags, reference_flags)) in [
+        ("tcp: refused without --inherit-network", tcp, NONE),
+        ("tcp on loopback with --inherit-network", tcp, NETWORK),
+        ("udp: refused without --inherit-network", &["udp"], NONE),
+        ("udp on loopback with --inherit-network", &["udp"], NETWORK),
+        (
+            "name lookup: refused without --allow-ip-name-lookup",
+            lookup,
+            NONE,
+        ),
+        (
+            "name lookup of localhost with --allow-ip-name-lookup",
+            lookup,
+            LOOKUP,
+        ),
+        (
+            "tcp: --allow-ip-name-lookup alone gives no network",
+            tcp,
+            LOOKUP,
+        ),
+    ] {
+        let mut c = case(format!("p2 {name}"), Component("net"), args);
+        c.pack_flags = pack_flags;
+        c.reference_flags = reference_flags;
         v.push(c);
     }
-    v.push(case(
-        "p2 name lookup: refused without --allow-ip-name-lookup",
-        Component("net"),
-        &["lookup", "localhost"],
-    ));
-    let mut c = case(
-        "p2 name lookup of localhost with --allow-ip-name-lookup",
-        Component("net"),
-        &["lookup", "localhost"],
-    );
-    c.pack_flags = LOOKUP;
-    c.reference_flags = REFERENCE_LOOKUP;
-    v.push(c);
-    let mut c = case(
-        "p2 tcp: --allow-ip-name-lookup alone gives no network",
-        Component("net"),
-        &["tcp"],
-    );
-    c.pack_flags = LOOKUP;
-    c.reference_flags = REFERENCE_LOOKUP;
-    v.push(c);
 
     // Ends: `exit-with-code` (stable since WASI 0.2.12, linked by default in
     // both) keeps the status; `run` returning an error is status 1.

@@ -49,7 +49,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show what a packed executable holds (format, versions, target, baked
-    /// directories and environment, the module's imports and exports) and
+    /// directories, environment and network, whether it is a core module or
+    /// a component, and its imports and exports) and
     /// verify its checksums. Exits with 1 if the file is damaged or is not a
     /// packed program.
     Inspect(InspectArgs),

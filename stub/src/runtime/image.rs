@@ -42,14 +42,9 @@ pub fn load<P: Runnable>() -> Result<Loaded<P>> {
         describe(&exe, &packed);
     }
     verify(&exe, &file, &packed, debug)?;
-
-    let mut config = Config::new();
-    engine::configure(&mut config);
-    config.with_custom_code_memory(Some(Arc::new(MappedCode)));
-    let engine = Engine::new(&config).map_err(|e| anyhow!("cannot start the runtime: {e}"))?;
-
     if !P::matches(&packed.manifest.program) {
-        // Only possible with `wpack --stub` given the other kind's stub.
+        // The packer checks the stub it writes (its marker), so only a file
+        // put together by other means gets here.
         bail!(
             "{}: this file holds a {} but its stub runs a {}; pack it again \
              without --stub, or with the stub for its kind",
@@ -58,6 +53,12 @@ pub fn load<P: Runnable>() -> Result<Loaded<P>> {
             P::KIND
         );
     }
+
+    let mut config = Config::new();
+    engine::configure(&mut config);
+    config.with_custom_code_memory(Some(Arc::new(MappedCode)));
+    let engine = Engine::new(&config).map_err(|e| anyhow!("cannot start the runtime: {e}"))?;
+
     let indexed = !packed.elf_index.is_empty();
     // SAFETY (both branches): the payload was written by the packer with
     // `precompile_module` or `precompile_component`, as the manifest checked
