@@ -12,7 +12,7 @@ use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxView, WasiView};
 
 use super::Runnable;
 use super::run::wasi_context;
-use crate::manifest::{Manifest, Program};
+use crate::manifest::Manifest;
 
 /// The store's data: wasmtime-wasi's WASI 0.2 context and the table of
 /// resources (streams, files, sockets) the program holds.
@@ -32,10 +32,6 @@ impl WasiView for Host {
 
 impl Runnable for Component {
     const KIND: &'static str = "component";
-
-    fn matches(program: &Program) -> bool {
-        matches!(program, Program::Component { .. })
-    }
 
     unsafe fn from_file(engine: &Engine, file: File) -> wasmtime::Result<Self> {
         let path = open_file_path(&file)?;

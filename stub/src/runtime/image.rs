@@ -42,7 +42,7 @@ pub fn load<P: Runnable>() -> Result<Loaded<P>> {
         describe(&exe, &packed);
     }
     verify(&exe, &file, &packed, debug)?;
-    if !P::matches(&packed.manifest.program) {
+    if packed.manifest.program.kind() != P::KIND {
         // The packer checks the stub it writes (its marker), so only a file
         // put together by other means gets here.
         bail!(

@@ -1,8 +1,8 @@
 //! The stub's run time: everything a packed program does from `main` on.
 //!
 //! Two stub executables are built from this one module, one per kind of
-//! program, because WASI 0.2 and the component model more than doubled
-//! the code a preview 1 program would otherwise carry (BENCHMARKS.md): the
+//! program, because WASI 0.2 and the component model made the stub every
+//! preview 1 program carries 71% larger (BENCHMARKS.md): the
 //! `wpack-stub` binary runs core modules ([`Module`], WASI preview 1), the
 //! `wpack-stub-component` binary runs command components ([`Component`],
 //! WASI 0.2). Both are [`main`] with a different [`Runnable`], so each
@@ -26,7 +26,7 @@ use wasmtime::Engine;
 pub use wasmtime::Module;
 pub use wasmtime::component::Component;
 
-use crate::manifest::{Manifest, Program};
+use crate::manifest::Manifest;
 
 // Links faster memcpy/memmove in place of musl's (see stub/mem).
 #[cfg(all(target_arch = "x86_64", target_env = "musl"))]
@@ -34,10 +34,8 @@ extern crate wpack_mem;
 
 /// A kind of compiled program the stub can load and run.
 pub trait Runnable: Sized {
-    /// "module" or "component", for messages.
+    /// What [`crate::manifest::Program::kind`] says for this kind.
     const KIND: &'static str;
-    /// What the manifest says for this kind.
-    fn matches(program: &Program) -> bool;
     /// Loads the payload from the open file through the ELF section index.
     ///
     /// # Safety

@@ -11,14 +11,10 @@ use wasmtime_wasi::I32Exit;
 use super::Runnable;
 use super::embedded::{self, Embedded, Host};
 use super::run::wasi_context;
-use crate::manifest::{Manifest, Program};
+use crate::manifest::Manifest;
 
 impl Runnable for Module {
     const KIND: &'static str = "module";
-
-    fn matches(program: &Program) -> bool {
-        matches!(program, Program::Module)
-    }
 
     unsafe fn from_file(engine: &Engine, file: File) -> wasmtime::Result<Self> {
         // SAFETY: passed on to the caller.
