@@ -487,13 +487,28 @@ fn compare(case: &Case, ours: &Outcome, reference: &Outcome) -> Vec<String> {
         ));
     }
     if ours.stdout != reference.stdout {
-        let show = |b: &[u8]| String::from_utf8_lossy(&b[..b.len().min(400)]).into_owned();
+        // The first line that differs, with its number: outputs are long and
+        // mostly equal.
+        let (a, b) = (
+            String::from_utf8_lossy(&ours.stdout),
+            String::from_utf8_lossy(&reference.stdout),
+        );
+        let first = a
+            .lines()
+            .zip(b.lines())
+            .position(|(x, y)| x != y)
+            .unwrap_or_else(|| a.lines().count().min(b.lines().count()));
+        let line = |t: &str| match t.lines().nth(first) {
+            Some(l) => l.chars().take(300).collect(),
+            None => "(no such line)".to_owned(),
+        };
         problems.push(format!(
-            "stdout differs ({} vs {} bytes):\n  wpack:    {:?}\n  wasmtime: {:?}",
+            "stdout differs ({} vs {} bytes), first at line {}:\n  wpack:    {:?}\n  wasmtime: {:?}",
             ours.stdout.len(),
             reference.stdout.len(),
-            show(&ours.stdout),
-            show(&reference.stdout)
+            first + 1,
+            line(&a),
+            line(&b)
         ));
     }
     match case.stderr {
