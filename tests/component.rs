@@ -142,14 +142,16 @@ fn shared_options_mean_the_same() {
         .output()
         .unwrap();
     let text = stdout(&out);
-    for line in [
-        "arg 0: \"first\"",
-        "arg 1: \"second\"",
-        "env \"A=from host\"",
-        "env \"B=baked\"",
-    ] {
-        assert!(text.contains(line), "{line:?} missing in:\n{text}");
-    }
+    assert_contains_all(
+        "packed component",
+        &text,
+        &[
+            "arg 0: \"first\"",
+            "arg 1: \"second\"",
+            "env \"A=from host\"",
+            "env \"B=baked\"",
+        ],
+    );
 }
 
 #[test]
@@ -160,14 +162,16 @@ fn inspect_shows_kind_interfaces_and_network() {
     let out = wpack(&["inspect", exe.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    for line in [
-        "Kind:           component (wasi:cli/command), run with WASI 0.2",
-        "Network:        host network (--inherit-network), no name lookup",
-        "wasi:sockets/tcp@0.2.",
-        "wasi:cli/stdout@0.2.",
-    ] {
-        assert!(text.contains(line), "{line:?} missing in:\n{text}");
-    }
+    assert_contains_all(
+        "wpack inspect",
+        &text,
+        &[
+            "Kind:           component (wasi:cli/command), run with WASI 0.2",
+            "Network:        host network (--inherit-network), no name lookup",
+            "wasi:sockets/tcp@0.2.",
+            "wasi:cli/stdout@0.2.",
+        ],
+    );
     let exports = text
         .lines()
         .find(|l| l.starts_with("Exports:"))

@@ -356,13 +356,15 @@ fn components_run_on_every_target() {
         );
         let (code, out, err) = run(target, &exe("args_env"), &["one", "two words"], &tdir);
         assert_eq!(code, Some(0), "{target}: {err}");
-        for line in [
-            "arg 0: \"one\"",
-            "arg 1: \"two words\"",
-            "env \"GREETING=hi\"",
-        ] {
-            assert!(out.contains(line), "{target}: {line:?} missing in:\n{out}");
-        }
+        assert_contains_all(
+            target,
+            &out,
+            &[
+                "arg 0: \"one\"",
+                "arg 1: \"two words\"",
+                "env \"GREETING=hi\"",
+            ],
+        );
 
         pack(
             &components.join("fs.wasm"),
@@ -424,14 +426,16 @@ fn embedded_trees_run_on_every_target() {
         );
         let (code, out, err) = run(target, &exe, &[], &tdir);
         assert_eq!(code, Some(0), "{target}: {err}");
-        for line in [
-            "file a.txt 11 bytes, sum acefd12e",
-            "file sub/b.txt 1 bytes",
-            "sub/.. has 2 entries",
-            "create: refused (os error Some(69))",
-            "after: 2 entries",
-        ] {
-            assert!(out.contains(line), "{target}: {line:?} missing in:\n{out}");
-        }
+        assert_contains_all(
+            target,
+            &out,
+            &[
+                "file a.txt 11 bytes, sum acefd12e",
+                "file sub/b.txt 1 bytes",
+                "sub/.. has 2 entries",
+                "create: refused (os error Some(69))",
+                "after: 2 entries",
+            ],
+        );
     }
 }

@@ -35,7 +35,7 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
     output::check_target(&output, input)?;
 
     let program = compile::check(&wasm).with_context(|| shown.to_string())?;
-    check_options(cli, &program)?;
+    check_options(cli, &program, &shown)?;
     let stub_name = match &cli.stub {
         Some(path) => format!("the stub {}", path.display()),
         None => "the built-in stub".to_owned(),
@@ -202,12 +202,7 @@ fn with_progress<T: Send>(what: &str, size: usize, work: impl FnOnce() -> T + Se
 }
 
 /// Options that only one kind of program can use.
-fn check_options(cli: &PackArgs, program: &Program) -> Result<()> {
-    let input = cli
-        .input
-        .as_deref()
-        .unwrap_or(std::path::Path::new(""))
-        .display();
+fn check_options(cli: &PackArgs, program: &Program, input: &impl std::fmt::Display) -> Result<()> {
     match program {
         Program::Module => {
             for (set, flag) in [

@@ -201,22 +201,24 @@ pub fn check(stub: &[u8], target: &Target, name: &str, program: &Program) -> Res
     }
     let has = |marker: &[u8]| stub.windows(marker.len()).any(|w| w == marker);
     if !has(program.stub_marker()) {
-        let other = match program {
-            Program::Module => "components",
-            Program::Component { .. } => "core modules",
+        // The stub this input needs, and what `stub` is if it is the other.
+        let (other_marker, other, wanted): (&[u8], _, _) = match program {
+            Program::Module => (
+                &wpack_stub::manifest::COMPONENT_STUB_MARKER,
+                "components",
+                "wpack-stub",
+            ),
+            Program::Component { .. } => (
+                &wpack_stub::manifest::MODULE_STUB_MARKER,
+                "core modules",
+                "wpack-stub-component",
+            ),
         };
-        if has(&wpack_stub::manifest::MODULE_STUB_MARKER)
-            || has(&wpack_stub::manifest::COMPONENT_STUB_MARKER)
-        {
+        if has(other_marker) {
             bail!(
-                "{name} is the stub for {other}, but the input is a {}; use `wpack-stub{}` \
+                "{name} is the stub for {other}, but the input is a {}; use `{wanted}` \
                  from the same build, or leave out --stub",
-                program.kind(),
-                if other == "components" {
-                    ""
-                } else {
-                    "-component"
-                }
+                program.kind()
             );
         }
         bail!(

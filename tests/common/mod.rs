@@ -146,6 +146,13 @@ pub fn refuses(input: &Path, extra: &[&str], expected: &str) {
     assert_eq!(std::fs::read(input).ok(), before, "input unchanged");
 }
 
+/// Asserts that `text` contains every one of `lines`; `what` names the run.
+pub fn assert_contains_all(what: &str, text: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(text.contains(line), "{what}: {line:?} missing in:\n{text}");
+    }
+}
+
 /// Writes `bytes` to `path` as an executable file.
 pub fn write_executable(path: &Path, bytes: &[u8]) {
     use std::os::unix::fs::PermissionsExt;
