@@ -1,32 +1,82 @@
 #!/usr/bin/env python3
 """wpack's benchmark: native vs packed vs `wasmtime run`, side by side.
 
-Usage: bench/run.py [--quick] [--no-large]
+Usage: bench/run.py [--quick] [--no-large] [--only SECTIONS] [--wpack PATH]
+                    [--wpack-before PATH] [--timeout SECONDS]
 
 Builds each workload in bench/workloads (plus samples/hello and samples/fib)
 natively and for wasm32-wasip1 from the same source, packs the .wasm with
 wpack, precompiles it with `wasmtime compile` (the pinned reference CLI from
 scripts/reference-wasmtime.sh), checks that every runner prints the same
 checksum, then times everything with hyperfine in the same run and prints
-Markdown tables: sizes, start-up, run time and ratio to native per workload,
-geomean of the compute ratios, peak RSS, pack time, and how costs grow with
-module size (bench/gen_large_wasm.py). Paste the output into BENCHMARKS.md.
+Markdown tables: sizes, start-up and peak RSS, run time and ratio to native
+per workload, geomean of the compute ratios, pack time, stub and packed hello
+size per target, WASI-heavy workloads (directory listings, small files,
+sleeps, a stdin-to-stdout pipe), and how costs grow with module size
+(bench/gen_large_wasm.py). Paste the output into BENCHMARKS.md.
+
+--wpack-before PATH adds a second wpack (e.g. a copy of an older build) to the
+same run: a "packed (before)" column in the WASI table, a row in the start-up
+table and rows in the per-target table. --only picks sections (comma
+separated): main, targets, wasi, embedded, components, large, composition.
+Any run that takes longer than --timeout seconds (default 60) in the WASI
+table is stopped and reported as "> 60 s". --wpack PATH measures that binary
+instead of building target/release/wpack.
 """
+import argparse
 import json
 import math
 import os
 import platform
+import re
+import shlex
 import shutil
+import signal
+import statistics
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-QUICK = "--quick" in sys.argv
-LARGE = "--no-large" not in sys.argv
+SECTIONS = ["main", "targets", "wasi", "embedded", "components", "large", "composition"]
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description="wpack's benchmark (see bench/README.md)")
+    p.add_argument("--quick", action="store_true", help="smaller inputs, fewer runs")
+    p.add_argument("--no-large", action="store_true", help="leave out the module-size table")
+    p.add_argument("--only", metavar="SECTIONS", default=None,
+                   help="comma-separated sections to run: " + ", ".join(SECTIONS))
+    p.add_argument("--wpack", metavar="PATH", type=Path, default=None,
+                   help="the wpack to measure (default: build target/release/wpack with cargo first)")
+    p.add_argument("--wpack-before", metavar="PATH", type=Path, default=None,
+                   help="a second wpack binary to compare in the same run (column 'packed (before)')")
+    p.add_argument("--timeout", metavar="SECONDS", type=float, default=60.0,
+                   help="WASI table: one run longer than this is stopped and reported as '> N s' (default 60)")
+    a = p.parse_args()
+    if a.only:
+        a.only = [x.strip() for x in a.only.split(",") if x.strip()]
+        unknown = [x for x in a.only if x not in SECTIONS]
+        if unknown:
+            p.error(f"unknown section(s) {', '.join(unknown)}; known: {', '.join(SECTIONS)}")
+    else:
+        a.only = [x for x in SECTIONS if not (x == "large" and a.no_large)]
+    for opt in ["wpack", "wpack_before"]:
+        path = getattr(a, opt)
+        if path is not None:
+            setattr(a, opt, path.resolve())
+            if not path.is_file() or not os.access(path, os.X_OK):
+                p.error(f"--{opt.replace('_', '-')} {path}: not an executable file")
+    return a
+
+
+ARGS = parse_args()
+QUICK = ARGS.quick
+LARGE = "large" in ARGS.only
 WORK = ROOT / "target" / "bench"
 
 # name -> (source, arguments, is a compute workload for the geomean)
@@ -39,6 +89,7 @@ WORKLOADS = {
     "fileio": (ROOT / "bench/workloads/fileio.rs", ["data/input.bin"], False),
 }
 FILEIO_MIB = 64 if QUICK else 256
+FLAGS = ["-C", "opt-level=3", "-C", "codegen-units=1", "-C", "panic=abort"]
 
 
 def run(*cmd, **kw):
@@ -71,6 +122,10 @@ def fmt_s(s):
     return f"{s * 1000:.1f} ms" if s < 10 else f"{s:.2f} s"
 
 
+def thousands(n):
+    return f"{n:,}".replace(",", " ")
+
+
 def mb(path):
     return f"{Path(path).stat().st_size / 1e6:.2f} MB"
 
@@ -79,9 +134,13 @@ def main():
     for tool in ["hyperfine", "rustc"]:
         if not shutil.which(tool):
             sys.exit(f"{tool} is needed (hyperfine: apt-get install hyperfine)")
-    run("cargo", "build", "--release", "--locked", cwd=ROOT, stdout=subprocess.DEVNULL)
+    if ARGS.wpack:
+        wpack = ARGS.wpack
+    else:
+        run("cargo", "build", "--release", "--locked", cwd=ROOT, stdout=subprocess.DEVNULL)
+        wpack = ROOT / "target/release/wpack"
     run("rustup", "target", "add", "wasm32-wasip1", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wpack = ROOT / "target/release/wpack"
+    before = ARGS.wpack_before
     wasmtime = Path(out(ROOT / "scripts/reference-wasmtime.sh").strip())
     WORK.mkdir(parents=True, exist_ok=True)
     (WORK / "data").mkdir(exist_ok=True)
@@ -92,74 +151,129 @@ def main():
             for _ in range(FILEIO_MIB):
                 f.write(block)
 
-    flags = ["-C", "opt-level=3", "-C", "codegen-units=1", "-C", "panic=abort"]
+    commit = out("git", "rev-parse", "--short", "HEAD", cwd=ROOT).strip()
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                if l.startswith("model name")), platform.processor())
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"Machine: {cpu}, {os.cpu_count()} cores, Linux {platform.release()}; "
+          f"date {date.today()}; commit {commit}; {out(wasmtime, '--version').strip()}; "
+          f"{'quick run' if QUICK else 'full run'}; sections {', '.join(ARGS.only)}; "
+          f"load average at start {load}")
+    print(f"wpack: {wpack}" + (f"; wpack (before): {before}" if before else "") + "\n")
+
+    only = ARGS.only
+    if {"main", "embedded", "components", "composition"} & set(only):
+        prepare(wpack, wasmtime, before)
+    if "main" in only:
+        main_tables(wpack, wasmtime, before)
+    if "targets" in only:
+        targets(wpack, before)
+    if "wasi" in only:
+        wasi(wpack, wasmtime, before)
+    if "embedded" in only:
+        embedded(wpack)
+    if "components" in only:
+        components(wpack, wasmtime)
+    if LARGE:
+        large(wpack, wasmtime)
+    if "composition" in only:
+        composition(wpack)
+
+
+def progress(msg):
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def build(name, src, target="wasm32-wasip1", suffix=""):
+    """`{name}-native` and `{name}{suffix}.wasm` in WORK, from the same source."""
+    if target == "wasm32-wasip1":
+        run("rustc", "--edition", "2024", *FLAGS, "-C", "strip=symbols", "-o", WORK / f"{name}-native", src)
+    run("rustc", "--edition", "2024", "--target", target, *FLAGS,
+        "-C", "strip=debuginfo", "-o", WORK / f"{name}{suffix}.wasm", src)
+
+
+def settle(files):
+    """Packed files are verified once, then remembered (stub/src/verified.rs),
+    but not when changed less than 2 s before: wait, then run each once (its
+    arguments do not matter: the check happens before the program runs), so
+    that timing sees the steady state users see from the second run on."""
+    time.sleep(2.5)
+    for f in files:
+        subprocess.run([str(WORK / f)], cwd=WORK, stdin=subprocess.DEVNULL, capture_output=True)
+
+
+def prepare(wpack, wasmtime, before):
+    """Builds, packs and precompiles the workloads and hello, and checks that
+    every runner prints the same thing."""
     programs = dict(WORKLOADS, hello=(ROOT / "samples/hello/hello.rs", [], False))
     for name, (src, _, _) in programs.items():
-        run("rustc", "--edition", "2024", *flags, "-C", "strip=symbols", "-o", WORK / f"{name}-native", src)
-        run("rustc", "--edition", "2024", "--target", "wasm32-wasip1", *flags,
-            "-C", "strip=debuginfo", "-o", WORK / f"{name}.wasm", src)
+        progress(f"building {name}")
+        build(name, src)
         extra = ["--dir", "data"] if name == "fileio" else []
         run(wpack, "-q", WORK / f"{name}.wasm", "-o", WORK / f"{name}-packed", *extra)
+        if before and name == "hello":
+            run(before, "-q", WORK / f"{name}.wasm", "-o", WORK / f"{name}-before", *extra)
         run(wasmtime, "compile", WORK / f"{name}.wasm", "-o", WORK / f"{name}.cwasm")
-
-    def commands(name, args):
-        a = " ".join(args)
-        dirs = "--dir data " if name == "fileio" else ""
-        return {
-            "native": f"./{name}-native {a}",
-            "wpack": f"./{name}-packed {a}",
-            "wasmtime": f"{wasmtime} run --allow-precompiled {dirs}{name}.cwasm {a}",
-        }
 
     # Every runner must print the same thing.
     for name, (_, args, _) in programs.items():
         seen = {who: subprocess.run(cmd.split(), cwd=WORK, capture_output=True, text=True).stdout
-                for who, cmd in commands(name, args).items()}
+                for who, cmd in commands(name, args, wasmtime).items()}
         if len(set(seen.values())) != 1:
             sys.exit(f"{name}: runners disagree: {seen}")
+    settle([f"{name}-packed" for name in programs] + (["hello-before"] if before else []))
 
-    # Packed files are verified once, then remembered (see stub/src/verified.rs);
-    # measure the steady state, as users see it from the second run on.
-    import time
-    time.sleep(2.5)
-    for name, (_, args, _) in programs.items():
-        subprocess.run(commands(name, args)["wpack"].split(), cwd=WORK, capture_output=True)
 
+def commands(name, args, wasmtime):
+    a = " ".join(args)
+    dirs = "--dir data " if name == "fileio" else ""
+    return {
+        "native": f"./{name}-native {a}",
+        "wpack": f"./{name}-packed {a}",
+        "wasmtime": f"{wasmtime} run --allow-precompiled {dirs}{name}.cwasm {a}",
+    }
+
+
+def main_tables(wpack, wasmtime, before):
+    """Sizes, start-up and peak RSS of hello, the workloads, pack time."""
     runs = 3 if QUICK else 10
-    startup = hyperfine(commands("hello", []), runs=20 if QUICK else 200, warmup=10)
+    progress("start-up")
+    hello = commands("hello", [], wasmtime)
+    if before:
+        hello = {"native": hello["native"], "wpack": hello["wpack"],
+                 "wpack (before)": "./hello-before", "wasmtime": hello["wasmtime"]}
+    startup = hyperfine(hello, runs=20 if QUICK else 200, warmup=10)
     times, rss = {}, {}
     for name, (_, args, _) in WORKLOADS.items():
-        times[name] = hyperfine(commands(name, args), runs=runs)
-        rss[name] = {who: peak_rss_kib(cmd) for who, cmd in commands(name, args).items()}
-    rss["hello"] = {who: peak_rss_kib(cmd) for who, cmd in commands("hello", []).items()}
+        progress(f"timing {name}")
+        times[name] = hyperfine(commands(name, args, wasmtime), runs=runs)
+        rss[name] = {who: peak_rss_kib(cmd) for who, cmd in commands(name, args, wasmtime).items()}
+    rss["hello"] = {who: peak_rss_kib(cmd) for who, cmd in hello.items()}
     pack = hyperfine({
         "wpack sha256": f"{wpack} -q sha256.wasm -o p-sha256",
         "wasmtime compile sha256": f"{wasmtime} compile sha256.wasm -o c-sha256.cwasm",
     }, runs=runs)
 
-    commit = out("git", "rev-parse", "--short", "HEAD", cwd=ROOT).strip()
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
-                if l.startswith("model name")), platform.processor())
-    print(f"Machine: {cpu}, {os.cpu_count()} cores, Linux {platform.release()}; "
-          f"date {date.today()}; commit {commit}; {out(wasmtime, '--version').strip()}; "
-          f"{'quick run' if QUICK else 'full run'}\n")
-
     print("| file | size |\n|---|---|")
     default = next(line.split()[0] for line in out(wpack, "--list-targets").splitlines()
                    if line.endswith("(default)"))
-    for name, triple in [("x86_64-linux", "x86_64-unknown-linux-musl"),
-                         ("x86_64-linux-gnu", "x86_64-unknown-linux-gnu")]:
-        stub = ROOT / f"target/wpack-stub/{triple}/stub/wpack-stub"
-        if stub.exists():
+    # From the measured wpack itself (--wpack may not be target/release's).
+    stubs = list_targets(wpack)
+    for name in ["x86_64-linux", "x86_64-linux-gnu"]:
+        if name in stubs:
             mark = ", the default: packed below" if name == default else ""
-            print(f"| stub ({name}{mark}) | {mb(stub)} |")
+            print(f"| stub ({name}{mark}) | {stubs[name][0] * 1024 / 1e6:.2f} MB |")
     print(f"| packed hello | {mb(WORK / 'hello-packed')} |")
+    if before:
+        print(f"| packed hello (before) | {mb(WORK / 'hello-before')} |")
     print(f"| native hello | {mb(WORK / 'hello-native')} |")
     print(f"| hello.wasm / hello.cwasm | {mb(WORK / 'hello.wasm')} / {mb(WORK / 'hello.cwasm')} |\n")
 
-    print("| start-up (hello) | min | median | / native |\n|---|---|---|---|")
+    print("| start-up (hello) | min | median | / native | peak RSS | / native |\n|---|---|---|---|---|---|")
+    m = rss["hello"]
     for who, (lo, med) in startup.items():
-        print(f"| {who} | {fmt_s(lo)} | {fmt_s(med)} | {med / startup['native'][1]:.2f}x |")
+        print(f"| {who} | {fmt_s(lo)} | {fmt_s(med)} | {med / startup['native'][1]:.2f}x | "
+              f"{m[who] / 1024:.1f} MB | {m[who] / m['native']:.2f}x |")
     print()
 
     print("| workload | native | wpack | wasmtime run | wpack / native | wasmtime / native | peak RSS native / wpack / wasmtime |")
@@ -186,11 +300,239 @@ def main():
         print(f"| {who} | {fmt_s(lo)} | {fmt_s(med)} |")
     print()
 
-    embedded(wpack)
-    components(wpack, wasmtime)
-    if LARGE:
-        large(wpack, wasmtime)
-    composition(wpack)
+
+def list_targets(wpack):
+    """target name -> (module stub KiB, component stub KiB), for the targets
+    whose stubs this wpack carries (`wpack --list-targets`)."""
+    text = out(wpack, "--list-targets")
+    found = re.findall(r"^(\S+)[^\n]*\n\s+stubs built in \((\d+) KiB for modules, (\d+) KiB for components\)",
+                       text, re.M)
+    return {name: (int(m), int(c)) for name, m, c in found}
+
+
+def targets(wpack, before):
+    """Stub sizes per target and kind, and hello packed for each target, as a
+    module (hello.wasm) and as a component (hello-p2.wasm)."""
+    progress("stub and packed hello size per target")
+    run("rustup", "target", "add", "wasm32-wasip2", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    src = ROOT / "samples/hello/hello.rs"
+    build("hello", src)
+    build("hello", src, target="wasm32-wasip2", suffix="-p2")
+    (WORK / "targets").mkdir(exist_ok=True)
+    binaries = {"": wpack}
+    if before:
+        binaries[" (before)"] = before
+    print("Stub size per target and kind (`wpack --list-targets`, KiB) and samples/hello packed for each target\n")
+    print("| target | module stub | component stub | packed hello (module) | packed hello (component) |")
+    print("|---|---|---|---|---|")
+    rows = {}
+    for label, binary in binaries.items():
+        for name, (module_kib, component_kib) in list_targets(binary).items():
+            sizes = []
+            for wasm in ["hello.wasm", "hello-p2.wasm"]:
+                dest = WORK / "targets" / f"{wasm[:-5]}-{name}{'-before' if label else ''}"
+                r = subprocess.run([str(binary), "-q", "--target", name, str(WORK / wasm), "-o", str(dest)],
+                                   capture_output=True, text=True)
+                sizes.append(mb(dest) if r.returncode == 0 else "fails")
+            rows.setdefault(name, []).append(
+                f"| {name}{label} | {thousands(module_kib)} KiB | {thousands(component_kib)} KiB | "
+                f"{sizes[0]} | {sizes[1]} |")
+    for name in rows:
+        print("\n".join(rows[name]))
+    print()
+
+
+# --- WASI-heavy workloads -------------------------------------------------
+
+# name -> source; each is packed with the same --dir as wasmtime gets.
+WASI_PROGRAMS = {
+    "listdir": (ROOT / "bench/workloads/listdir.rs", ["--dir", "wasi"]),
+    "smallfiles": (ROOT / "bench/workloads/smallfiles.rs", ["--dir", "wasi"]),
+    "fileio": (ROOT / "bench/workloads/fileio.rs", ["--dir", "data"]),
+    "sleep": (ROOT / "bench/workloads/sleep.rs", []),
+    "pipe": (ROOT / "bench/workloads/pipe.rs", []),
+}
+LIST_SIZES = [1_000, 16_000] if QUICK else [1_000, 16_000, 100_000]
+SMALL_FILES, SMALL_ROUNDS = 5_000, 4
+SLEEPS = 200
+SLOW = 5.0  # a runner slower than this (first run) is not given to hyperfine
+
+
+def make_tree(path, count, size_of):
+    """COUNT files in PATH (made once; a marker beside it says it is complete)."""
+    marker = path.with_name(path.name + ".complete")
+    if marker.exists() and marker.read_text() == str(count):
+        return
+    progress(f"creating {count} files in {path.relative_to(ROOT)}")
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    block = bytes(range(256)) * 17
+    for i in range(count):
+        with open(path / f"f{i:06d}", "wb") as f:
+            n = size_of(i)
+            if n:
+                f.write(block[i % 256:i % 256 + n])
+    marker.write_text(str(count))
+
+
+def run_limited(cmd, capture=True):
+    """Runs CMD (split like hyperfine -N) in WORK; returns (seconds, stdout),
+    or (None, None) if it ran longer than --timeout (then it is killed)."""
+    start = time.perf_counter()
+    p = subprocess.Popen(shlex.split(cmd), cwd=WORK, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        stdout, stderr = p.communicate(timeout=ARGS.timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        return None, None
+    elapsed = time.perf_counter() - start
+    if p.returncode != 0:
+        sys.exit(f"`{cmd}` exited with {p.returncode}: {stderr.decode(errors='replace')[-2000:]}")
+    return elapsed, stdout
+
+
+def timed(cmds, check=None):
+    """runner -> (median seconds, runs), or None if a run passed --timeout.
+
+    Each runner is run once first, with the time limit (through CHECK's
+    command if given, whose output must be the same for every runner). Those
+    that took less than SLOW seconds are then timed together by hyperfine;
+    slower ones get at most two more runs, each with the limit (none under
+    --quick), timed here: their median is over a few runs only."""
+    result, fast, seen, first = {}, {}, {}, {}
+    for who, cmd in cmds.items():
+        elapsed, stdout = run_limited((check or cmds)[who])
+        if elapsed is None:
+            progress(f"  {who}: > {ARGS.timeout:.0f} s, stopped")
+            result[who] = None
+            continue
+        progress(f"  {who}: {fmt_s(elapsed)} (first run)")
+        seen[who], first[who] = stdout, elapsed
+        if elapsed < SLOW:
+            fast[who] = cmd
+            continue
+        times = [] if check else [elapsed]
+        for _ in range((1 if QUICK else 3) - len(times)):
+            t, _ = run_limited(cmd, capture=False)
+            if t is None:
+                times = None
+                break
+            times.append(t)
+        result[who] = (statistics.median(times), len(times)) if times else None
+    if len(set(seen.values())) > 1:
+        sys.exit("runners disagree: " + repr({w: o[:200] for w, o in seen.items()}))
+    if fast:
+        longest = max(first[w] for w in fast)
+        if longest < 0.1:
+            runs = 20 if QUICK else 50
+        elif longest < 1:
+            runs = 10 if QUICK else 30
+        else:
+            runs = 5 if QUICK else 10
+        for who, (_, med) in hyperfine(fast, runs).items():
+            result[who] = (med, runs)
+    return {who: result[who] for who in cmds}
+
+
+def wasi(wpack, wasmtime, before):
+    """Workloads that spend their time in WASI calls rather than wasm code:
+    native vs packed (vs a second wpack) vs `wasmtime run`."""
+    wasi_dir = WORK / "wasi"
+    for n in LIST_SIZES:
+        make_tree(wasi_dir / f"list-{n}", n, lambda i: 0)
+    make_tree(wasi_dir / f"small-{SMALL_FILES}", SMALL_FILES, lambda i: 64 + (i * 997) % 4033)
+    packed = ["packed"] + (["before"] if before else [])
+    for name, (src, dirs) in WASI_PROGRAMS.items():
+        progress(f"building {name}")
+        build(name, src)
+        run(wpack, "-q", WORK / f"{name}.wasm", "-o", WORK / f"{name}-packed", *dirs)
+        if before:
+            run(before, "-q", WORK / f"{name}.wasm", "-o", WORK / f"{name}-before", *dirs)
+        run(wasmtime, "compile", WORK / f"{name}.wasm", "-o", WORK / f"{name}.cwasm")
+    settle([f"{name}-{kind}" for name in WASI_PROGRAMS for kind in packed])
+
+    def runners(name, args, wrap=None):
+        dirs = " ".join(WASI_PROGRAMS[name][1])
+        cmds = {"native": f"./{name}-native {args}", "packed": f"./{name}-packed {args}"}
+        if before:
+            cmds["packed (before)"] = f"./{name}-before {args}"
+        cmds["wasmtime run"] = f"{wasmtime} run --allow-precompiled {dirs} {name}.cwasm {args}"
+        if wrap:
+            cmds = {who: wrap(cmd) for who, cmd in cmds.items()}
+        return cmds
+
+    rows = []  # (label, results)
+    for n in LIST_SIZES:
+        label = f"list a directory of {thousands(n)} entries"
+        progress(label)
+        rows.append((label, timed(runners("listdir", f"wasi/list-{n}"))))
+    label = (f"open-read-close {thousands(SMALL_FILES)} small files (64 B-4 KiB), "
+             f"{SMALL_ROUNDS} rounds, a listing each")
+    progress(label)
+    rows.append((label, timed(runners("smallfiles", f"wasi/small-{SMALL_FILES} {SMALL_ROUNDS}"))))
+    label = f"fileio: read a {FILEIO_MIB} MiB file in 64 KiB reads"
+    progress(label)
+    rows.append((label, timed(runners("fileio", "data/input.bin"))))
+    label = f"sleep(1 ms) x {SLEEPS} (`poll_oneoff`)"
+    progress(label)
+    sleep = timed(runners("sleep", f"{SLEEPS} 1000"))
+    rows.append((label, sleep))
+    # stdin and stdout through the same shell redirections for every runner:
+    # first a file in and /dev/null out (the runtime's own cost per call),
+    # then pipes at both ends, fed and drained by cat (adds the kernel's pipe
+    # copies and the scheduling of three processes on the same cores).
+    pipes = {}
+    for kind, feed, drain, shown in [
+            ("file", "{} < data/input.bin", " > /dev/null", "`prog < file > /dev/null`"),
+            ("pipes", "cat data/input.bin | {}", " | cat > /dev/null", "`cat \\| prog \\| cat`")]:
+        label = f"stdin -> stdout, {FILEIO_MIB} MiB, {shown}"
+        progress(label)
+        cmd = lambda sink: lambda c: f"sh -c '{feed.format(c.strip())}{sink}'"
+        pipes[kind] = timed(runners("pipe", "", cmd(drain)), check=runners("pipe", "", cmd(" | sha256sum")))
+        rows.append((label, pipes[kind]))
+
+    whos = list(runners("pipe", ""))
+    heads = {"native": "native", "packed": "packed", "packed (before)": "packed (before)",
+             "wasmtime run": "wasmtime run"}
+    ratio_heads = {"packed": "packed / native", "packed (before)": "before / native",
+                   "wasmtime run": "wasmtime / native"}
+    limit = ARGS.timeout
+
+    def cell(r):
+        if r is None:
+            return f"> {limit:.0f} s"
+        med, runs = r
+        return fmt_s(med) + (f" ({runs} run{'s' if runs > 1 else ''})" if runs < 5 else "")
+
+    def ratio(r, nat):
+        if nat is None:
+            return "?"
+        if r is None:
+            return f"> {limit / nat[0]:.0f}x"
+        return f"{r[0] / nat[0]:.2f}x"
+
+    print(f"WASI-heavy workloads: medians (hyperfine; runs slower than {SLOW:.0f} s timed alone, "
+          f"runs noted); `> {limit:.0f} s`: stopped after {limit:.0f} s. "
+          f"Load average after: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
+    print("| workload | " + " | ".join(heads[w] for w in whos) + " | "
+          + " | ".join(ratio_heads[w] for w in whos if w != "native") + " |")
+    print("|---|" + "---|" * (2 * len(whos) - 1))
+    for label, r in rows:
+        print(f"| {label} | " + " | ".join(cell(r[w]) for w in whos) + " | "
+              + " | ".join(ratio(r[w], r["native"]) for w in whos if w != "native") + " |")
+    print()
+    per_call = ", ".join(f"{w} {sleep[w][0] / SLEEPS * 1000:.3f} ms" if sleep[w] else f"{w} ?"
+                         for w in whos)
+    print(f"Per `sleep(1 ms)` (median / {SLEEPS}): {per_call}.")
+    for kind, what in [("file", "from a file to /dev/null"), ("pipes", "through pipes, with the feeding and draining `cat`")]:
+        r = pipes[kind]
+        rate = ", ".join(f"{w} {FILEIO_MIB / r[w][0]:.0f} MiB/s" if r[w] else f"{w} ?" for w in whos)
+        print(f"stdin -> stdout {what}: {rate}.")
+    print()
 
 
 def embedded(wpack):

@@ -1,11 +1,12 @@
 //! Builds the stubs and hands them to the packer to embed.
 //!
-//! Each target has two stubs, `wpack-stub` (core modules) and
-//! `wpack-stub-component` (components), built together by one cargo
-//! invocation per target, in its own target directory and with only the
-//! stub package selected: in the same build as the
-//! packer, Cargo would unify wasmtime's features and link Cranelift into the
-//! stub. The results are copied to `OUT_DIR` and embedded with
+//! Each target has two stubs, `wpack-stub` (core modules, feature `module`)
+//! and `wpack-stub-component` (components, feature `component`), each built
+//! by a cargo invocation of its own, in the stubs' own target directory and
+//! with only the stub package selected: in the same build as the packer,
+//! Cargo would unify wasmtime's features and link Cranelift into the stub,
+//! and in one build together, the module stub would get the component
+//! stub's wasmtime-wasi, tokio and component model. The results are copied to `OUT_DIR` and embedded with
 //! `include_bytes!` through a generated `stubs.rs` (see `src/stub_image.rs`),
 //! so `wpack` is one self-contained file.
 //!
@@ -13,6 +14,9 @@
 //! `src/targets.rs` is built when its Rust target is installed (`rustup
 //! target add`); if that build fails (a missing cross C compiler or linker),
 //! the target is left out with a warning and `wpack --list-targets` says so.
+//! Cargo runs this script again when a target is installed or removed, or
+//! the Zig tools appear (`toolchain_inputs`), so the build after
+//! `scripts/install-targets.sh` carries the new targets.
 
 use std::env;
 use std::fmt::Write as _;
@@ -33,13 +37,16 @@ fn main() {
 
     // A stale stub is worse than a slow build: a stub built from other sources
     // or other wasmtime settings makes files that fail to load. So rebuild
-    // whenever anything it is built from changes.
-    for input in ["stub", "Cargo.toml", "Cargo.lock", "packer/src/targets.rs"] {
-        println!("cargo:rerun-if-changed={}", root.join(input).display());
+    // whenever anything it is built from changes. These lines replace cargo's
+    // default (rerun when any file of the packer changes), so they name every
+    // input: the stub's sources, and what decides which stubs can be built.
+    for input in stub_sources(root).iter().chain(&toolchain_inputs(root)) {
+        println!("cargo:rerun-if-changed={}", input.display());
     }
     for var in [
         "CARGO_TARGET_DIR",
         "RUSTFLAGS",
+        "RUSTUP_TOOLCHAIN",
         "WPACK_STUB_TARGETS",
         "WPACK_ZIG_BIN",
     ] {
@@ -86,6 +93,70 @@ fn main() {
     std::fs::write(out_dir.join("stubs.rs"), embedded).unwrap();
 }
 
+/// What the stubs are built from: the stub crate, every other workspace
+/// member but the packer (crates the stub depends on), the workspace's
+/// manifest and lock file, and the target table.
+fn stub_sources(root: &Path) -> Vec<PathBuf> {
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
+    // `members = [...]` (a line of its own: not `default-members`).
+    let members = manifest
+        .find("\nmembers")
+        .and_then(|at| manifest[at..].split_once('['))
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map_or("", |(list, _)| list);
+    let mut inputs: Vec<PathBuf> = ["stub", "Cargo.toml", "Cargo.lock", "packer/src/targets.rs"]
+        .iter()
+        .map(|p| root.join(p))
+        .collect();
+    for member in members.split(',') {
+        let member = member.trim().trim_matches('"');
+        let path = root.join(member);
+        let listed = inputs.iter().any(|input| path.starts_with(input));
+        if !member.is_empty() && member != "packer" && !listed && path.exists() {
+            inputs.push(path);
+        }
+    }
+    inputs
+}
+
+/// What decides which stubs can be built, besides their sources:
+///
+/// * the Rust targets installed: rustup rewrites `lib/rustlib/components` in
+///   the toolchain's sysroot on every `rustup target add` or `remove`, so
+///   the build after `scripts/install-targets.sh` carries the new targets;
+/// * the Zig tools that link the macOS stubs (`scripts/zig.sh` fills
+///   `target/zig-venv/bin`, or `WPACK_ZIG_BIN`).
+///
+/// Only paths that exist are listed: cargo runs a build script again on
+/// every build while a path it was told to watch is missing. So the Zig
+/// directory is created, empty, when it does not exist yet, and a toolchain
+/// without rustup's record (not installed by rustup) watches nothing here:
+/// no `rustup`, no targets to add (see `installed_rust_targets`).
+fn toolchain_inputs(root: &Path) -> Vec<PathBuf> {
+    let mut inputs = Vec::new();
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let sysroot = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    if let Some(sysroot) = sysroot {
+        let components = sysroot.join("lib").join("rustlib").join("components");
+        if components.is_file() {
+            inputs.push(components);
+        }
+    }
+    let zig = zig_bin(root);
+    if env::var_os("WPACK_ZIG_BIN").is_none() {
+        let _ = std::fs::create_dir_all(&zig);
+    }
+    if zig.is_dir() {
+        inputs.push(zig);
+    }
+    inputs
+}
+
 /// Rust targets `rustup` has installed; empty without rustup.
 fn installed_rust_targets() -> Vec<String> {
     let requested = env::var("WPACK_STUB_TARGETS").ok();
@@ -106,9 +177,38 @@ fn installed_rust_targets() -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Builds both stubs of `triple` (for core modules and for components) in
-/// one cargo invocation, which compiles their shared dependencies once.
+/// Builds both stubs of `triple`, for core modules and for components.
 fn build_stub(root: &Path, target_dir: &Path, triple: &str) -> Result<[PathBuf; 2], String> {
+    Ok([
+        build_one(
+            root,
+            target_dir,
+            triple,
+            "wpack-stub",
+            "module",
+            "stub-module",
+        )?,
+        build_one(
+            root,
+            target_dir,
+            triple,
+            "wpack-stub-component",
+            "component",
+            "stub",
+        )?,
+    ])
+}
+
+/// Builds stub binary `bin` of `triple` with only `feature`, in cargo
+/// profile `profile` (see the workspace manifest).
+fn build_one(
+    root: &Path,
+    target_dir: &Path,
+    triple: &str,
+    bin: &str,
+    feature: &str,
+    profile: &str,
+) -> Result<PathBuf, String> {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let upper = triple.replace('-', "_").to_uppercase();
     let lower = triple.replace('-', "_");
@@ -120,11 +220,11 @@ fn build_stub(root: &Path, target_dir: &Path, triple: &str) -> Result<[PathBuf; 
         cmd
     };
     cmd.current_dir(root)
-        .args(["--package", "wpack-stub"])
-        .args(["--bin", "wpack-stub", "--bin", "wpack-stub-component"])
+        .args(["--package", "wpack-stub", "--bin", bin])
+        .args(["--no-default-features", "--features", feature])
         .args([
             "--profile",
-            "stub",
+            profile,
             "--locked",
             "--target",
             triple,
@@ -153,6 +253,12 @@ fn build_stub(root: &Path, target_dir: &Path, triple: &str) -> Result<[PathBuf; 
             };
             cmd.env(cc, compiler);
         }
+        // Relative relocations packed as RELR, which musl's static-pie
+        // start-up applies: 60 KB less than `.rela.dyn` (issue #17).
+        let flags = format!("CARGO_TARGET_{upper}_RUSTFLAGS");
+        if env::var_os(&flags).is_none() && env::var_os("RUSTFLAGS").is_none() {
+            cmd.env(flags, "-C link-arg=-zpack-relative-relocs");
+        }
     }
     let output = cmd
         .output()
@@ -168,11 +274,10 @@ fn build_stub(root: &Path, target_dir: &Path, triple: &str) -> Result<[PathBuf; 
     } else {
         ""
     };
-    let dir = target_dir.join(triple).join("stub");
-    Ok([
-        dir.join(format!("wpack-stub{exe}")),
-        dir.join(format!("wpack-stub-component{exe}")),
-    ])
+    Ok(target_dir
+        .join(triple)
+        .join(profile)
+        .join(format!("{bin}{exe}")))
 }
 
 /// `cargo zigbuild`: cargo with Zig as the C compiler and linker, which links
@@ -181,9 +286,7 @@ fn build_stub(root: &Path, target_dir: &Path, triple: &str) -> Result<[PathBuf; 
 /// target/zig-venv (`scripts/zig.sh`); `WPACK_ZIG_BIN` names another
 /// directory holding `cargo-zigbuild` and `zig`.
 fn zigbuild(root: &Path, cargo: &std::ffi::OsStr) -> Result<Command, String> {
-    let bin = env::var_os("WPACK_ZIG_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target").join("zig-venv").join("bin"));
+    let bin = zig_bin(root);
     let zigbuild = bin.join("cargo-zigbuild");
     if !zigbuild.is_file() {
         return Err(format!(
@@ -206,4 +309,12 @@ fn zigbuild(root: &Path, cargo: &std::ffi::OsStr) -> Result<Command, String> {
         .env("PATH", env::join_paths(path).map_err(|e| e.to_string())?)
         .env("CARGO", cargo);
     Ok(cmd)
+}
+
+/// Where `cargo-zigbuild` and `zig` are: `WPACK_ZIG_BIN`, else the venv
+/// `scripts/zig.sh` makes.
+fn zig_bin(root: &Path) -> PathBuf {
+    env::var_os("WPACK_ZIG_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target").join("zig-venv").join("bin"))
 }

@@ -28,9 +28,16 @@ wasm tests/fixtures/reactor.rs tests/fixtures/reactor.wasm --crate-type cdylib
 
 # The same programs as components: rustc links them with wasm-component-ld,
 # which adapts what still calls preview 1 (wasi_raw.rs) to WASI 0.2.
+# (Not edges.rs: it tests the preview 1 host, so it runs only as a module.)
 target=wasm32-wasip2
 for name in args_env stdio fs paths clocks_random exit_traps; do
   wasm "tests/wasi/corpus/$name.rs" "tests/wasi/components/$name.wasm"
 done
 wasm tests/wasi/components/net.rs tests/wasi/components/net.wasm
 wasm samples/hello/hello.rs samples/hello/hello-p2.wasm
+
+# The programs of tests/sandbox.rs and tests/module_host.rs (preview 1).
+target=wasm32-wasip1
+for src in tests/wasi/sandbox/*.rs; do
+  wasm "$src" "${src%.rs}.wasm"
+done

@@ -7,7 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Cross-target stubs and their emulators (qemu-user, wine): see README.
 scripts/install-targets.sh
+# Installing targets makes this build run packer/build.rs again, so the wpack
+# it tests carries them (tests/targets.rs checks it; scripts/check-rerun.sh
+# checks it with cargo itself, at the cost of a rebuild). The fuzz corpora are
+# replayed too (tests/fuzz_regressions.rs); scripts/fuzz.sh runs the fuzzers.
 # --no-default-features: the stub's library only (payload format, manifest);
 # its binary is built by packer/build.rs in its own cargo invocation.
 # wpack-mem: the musl stub's memcpy/memmove, tested here on the host.
-exec cargo test --release --locked -p wpack -p wpack-stub -p wpack-mem --no-default-features "$@"
+# wpack-wasi: the WASI host; tests/host_calls.rs calls every function with
+# arbitrary arguments.
+exec cargo test --release --locked -p wpack -p wpack-stub -p wpack-mem -p wpack-wasi --no-default-features "$@"

@@ -300,21 +300,16 @@ fn exit_statuses() {
 /// `--stub` with the other kind's stub is a clear error at pack time.
 #[test]
 fn a_stub_of_the_other_kind_is_refused() {
-    let stubs = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
-        .join("wpack-stub/x86_64-unknown-linux-musl/stub");
+    let module_stub = built_stub_path("x86_64-unknown-linux-musl", "module");
+    let component_stub = built_stub_path("x86_64-unknown-linux-musl", "component");
     refuses(
         &root().join("samples/hello/hello-p2.wasm"),
-        &["--stub", stubs.join("wpack-stub").to_str().unwrap()],
+        &["--stub", module_stub.to_str().unwrap()],
         "is the stub for core modules, but the input is a component",
     );
     refuses(
         &sample("hello"),
-        &[
-            "--stub",
-            stubs.join("wpack-stub-component").to_str().unwrap(),
-        ],
+        &["--stub", component_stub.to_str().unwrap()],
         "is the stub for components, but the input is a module",
     );
     // The matching stub packs.
@@ -323,10 +318,7 @@ fn a_stub_of_the_other_kind_is_refused() {
     pack(
         &root().join("samples/hello/hello-p2.wasm"),
         &exe,
-        &[
-            "--stub",
-            stubs.join("wpack-stub-component").to_str().unwrap(),
-        ],
+        &["--stub", component_stub.to_str().unwrap()],
     );
     let out = Command::new(&exe).output().unwrap();
     assert_eq!(stdout(&out), "Hello, world!\n");

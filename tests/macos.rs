@@ -38,14 +38,7 @@ fn pack_for(target: &str, dir: &Path, name: &str) -> (PathBuf, Vec<u8>) {
 
 /// The stub as built (packer/build.rs), to compare the packed file with.
 fn built_stub(triple: &str) -> Vec<u8> {
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"));
-    let path = target_dir
-        .join("wpack-stub")
-        .join(triple)
-        .join("stub")
-        .join("wpack-stub");
+    let path = built_stub_path(triple, "module");
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

@@ -439,3 +439,67 @@ fn embedded_trees_run_on_every_target() {
         );
     }
 }
+
+/// The build after `rustup target add` carries the new target (issue 18:
+/// `cargo build --release`, then `scripts/test.sh`, which installs the
+/// other targets, used to test a wpack with the host's stub only). Read from
+/// what the build script of the wpack under test told cargo: it asks to run
+/// again when rustup rewrites the toolchain's record of installed
+/// components (every `target add` or `remove` does), so it last ran after
+/// the last change to them; it still names the stub's sources (its lines
+/// replace cargo's default scan); and every path it names exists (cargo
+/// runs a build script on every build while one is missing).
+#[test]
+fn the_build_reruns_when_rust_targets_are_installed() {
+    let run = build_script_run();
+    let output = std::fs::read_to_string(run.join("output")).unwrap();
+    let watched: Vec<&Path> = output
+        .lines()
+        .filter_map(|l| l.strip_prefix("cargo:rerun-if-changed="))
+        .map(Path::new)
+        .collect();
+    for path in &watched {
+        assert!(path.exists(), "the build script watches a missing {path:?}");
+    }
+    for source in ["stub", "Cargo.toml", "Cargo.lock", "packer/src/targets.rs"] {
+        assert!(watched.contains(&root().join(source).as_path()), "{source}");
+    }
+    assert!(output.contains("cargo:rerun-if-env-changed=RUSTUP_TOOLCHAIN\n"));
+
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .unwrap();
+    let sysroot = PathBuf::from(String::from_utf8(sysroot.stdout).unwrap().trim());
+    let components = sysroot.join("lib/rustlib/components");
+    if !components.is_file() {
+        return; // a toolchain not installed by rustup: no targets to add
+    }
+    assert!(watched.contains(&components.as_path()), "{output}");
+    let modified = |p: &Path| std::fs::metadata(p).unwrap().modified().unwrap();
+    assert!(
+        modified(&components) <= modified(&run.join("invoked.timestamp")),
+        "Rust targets were installed or removed after the build script of the \
+         wpack under test last ran, and cargo did not run it again"
+    );
+}
+
+/// `target/PROFILE/build/wpack-HASH/`: where cargo ran the build script of
+/// the wpack under test (the latest run, if it kept several).
+fn build_script_run() -> PathBuf {
+    let build = wpack_bin().parent().unwrap().join("build");
+    let runs = std::fs::read_dir(&build).unwrap().filter_map(|entry| {
+        let path = entry.unwrap().path();
+        let name = path.file_name()?.to_str()?;
+        let hash = name.strip_prefix("wpack-")?;
+        let ours = hash.chars().all(|c| c.is_ascii_hexdigit()) && path.join("output").is_file();
+        ours.then_some(path)
+    });
+    runs.max_by_key(|run| {
+        std::fs::metadata(run.join("output"))
+            .unwrap()
+            .modified()
+            .unwrap()
+    })
+    .unwrap_or_else(|| panic!("no build script run of wpack in {}", build.display()))
+}

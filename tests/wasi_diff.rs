@@ -7,7 +7,10 @@
 //! tests/wasi/README.md and encoded below as `Exit::Differs`.
 //!
 //! A plain program (`harness = false`) so that its closing
-//! `N passed, M failed` line is always printed.
+//! `N passed, M failed` line is always printed. An argument runs only the
+//! cases whose names contain it (`cargo test --release -p wpack --test
+//! wasi_diff -- edges`); `WPACK_DIFF_SELF_CHECK=1` runs the reference
+//! against itself instead, to show that a new case is deterministic.
 
 mod common;
 
@@ -61,6 +64,10 @@ struct Case {
     exit: Exit,
     /// Read one line of stdout, then close it (`app | head -1`).
     close_stdout_early: bool,
+    /// stdout is a regular file (read back afterwards) instead of a pipe.
+    stdout_to_file: bool,
+    /// The program starts with descriptor 0 closed (not even /dev/null).
+    stdin_closed: bool,
     /// Extra flags for `wasmtime run` where its defaults differ from wpack's,
     /// or the equivalents of `pack_flags`.
     reference_flags: &'static [&'static str],
@@ -80,12 +87,19 @@ fn case(name: impl Into<String>, program: Program, args: &[&str]) -> Case {
         stderr: Stderr::Same,
         exit: Exit::Same,
         close_stdout_early: false,
+        stdout_to_file: false,
+        stdin_closed: false,
         reference_flags: &[],
         pack_flags: &[],
     }
 }
 
 use Program::{Component, ComponentText, Corpus, Wat};
+
+/// Programs run only as preview 1 modules: edges.rs calls preview 1
+/// directly throughout, so as a component it would test the adapter
+/// rustc links in rather than the host.
+const PREVIEW1_ONLY: [&str; 1] = ["edges"];
 
 fn cases() -> Vec<Case> {
     let mut v = Vec::new();
@@ -264,6 +278,8 @@ fn cases() -> Vec<Case> {
         &["grow-fail"],
     ));
 
+    v.extend(edge_cases());
+
     // Wasm proposals enabled by default.
     for name in DEFAULT_FEATURES {
         let mut c = case(format!("feature: {name}"), Wat(name), &[]);
@@ -276,6 +292,228 @@ fn cases() -> Vec<Case> {
     }
     v.extend(component_cases(&v));
     v
+}
+
+/// Edge cases of preview 1 (tests/wasi/corpus/edges.rs): every result is
+/// an exact errno, so any difference in the host's answers shows.
+fn edge_cases() -> Vec<Case> {
+    let mut v = Vec::new();
+    let two = vec![("work", "/sandbox"), ("other", "/other")];
+    let modes: [(&str, &str, fn(&Path)); 7] = [
+        (
+            "paths",
+            "trailing slashes, open flags, loops, long names, set times",
+            setup_paths,
+        ),
+        (
+            "rename",
+            "link/rename/unlink/rmdir edges, across preopens; readlink",
+            setup_rename,
+        ),
+        (
+            "io",
+            "seek past the end and before 0, append, truncate, iovecs",
+            setup_io,
+        ),
+        (
+            "fds",
+            "numbering, close, renumber, fdstat, set_flags, prestat",
+            setup_fds,
+        ),
+        (
+            "readdir",
+            "tiny buffers, cookies, . and .., changes",
+            setup_readdir,
+        ),
+        ("nonutf8", "names that are not UTF-8", setup_nonutf8),
+        (
+            "poll",
+            "poll_oneoff clocks, stdout, files, errors",
+            setup_poll,
+        ),
+    ];
+    for (mode, what, setup) in modes {
+        let mut c = case(format!("edges {mode}: {what}"), Corpus("edges"), &[mode]);
+        c.dirs = two.clone();
+        c.setup = setup;
+        v.push(c);
+    }
+    let mut c = case(
+        "edges readdir: 16 000 entries",
+        Corpus("edges"),
+        &["readdir-count", "/sandbox/big"],
+    );
+    c.dirs = vec![("work", "/sandbox")];
+    c.setup = |root| {
+        let big = root.join("work/big");
+        std::fs::create_dir_all(&big).unwrap();
+        for i in 0..16_000 {
+            std::fs::File::create(big.join(format!("f{i:05}"))).unwrap();
+        }
+    };
+    v.push(c);
+    for (what, stdin) in [
+        ("piped data", Some(b"hello\nworld\n".to_vec())),
+        ("an empty pipe", Some(vec![])),
+        ("/dev/null", None),
+    ] {
+        let mut c = case(
+            format!("edges poll: stdin is {what}"),
+            Corpus("edges"),
+            &["poll-stdin"],
+        );
+        c.stdin = stdin;
+        v.push(c);
+    }
+    let mut c = case("edges poll: stdin closed", Corpus("edges"), &["poll-stdin"]);
+    c.stdin_closed = true;
+    v.push(c);
+    v.push(case(
+        "edges clocks: resolution and time of every id",
+        Corpus("edges"),
+        &["clocks"],
+    ));
+    let mut c = case(
+        "edges stdio: stdin piped, stdout a pipe",
+        Corpus("edges"),
+        &["stdio"],
+    );
+    c.stdin = Some(b"abc".to_vec());
+    v.push(c);
+    let mut c = case("edges stdio: stdout a file", Corpus("edges"), &["stdio"]);
+    c.stdout_to_file = true;
+    v.push(c);
+    let mut c = case("edges stdio: stdin closed", Corpus("edges"), &["stdio"]);
+    c.stdin_closed = true;
+    v.push(c);
+    // An argument outside its witx type ends the program in wasmtime-wasi
+    // (before any errno could be returned); both must do the same.
+    for (what, words) in [
+        ("fstflags", &["Invalid flag value Fstflags"][..]),
+        ("fdflags", &["Invalid flag value Fdflags"]),
+        ("open-fdflags", &["Invalid flag value Fdflags"]),
+        ("oflags", &["Invalid flag value Oflags"]),
+        ("lookupflags", &["Invalid flag value Lookupflags"]),
+        ("rights", &["Invalid flag value Rights"]),
+        ("whence", &["Invalid enum value Whence"]),
+        ("advice", &["Invalid enum value Advice"]),
+        ("res-clockid", &["Invalid enum value Clockid"]),
+        ("signal", &["Invalid enum value Signal"]),
+        ("sdflags", &["Invalid flag value Sdflags"]),
+    ] {
+        let mut c = case(
+            format!("edges bad value: {what}"),
+            Corpus("edges"),
+            &["bad-value", what],
+        );
+        c.dirs = vec![("work", "/sandbox")];
+        c.setup = setup_io;
+        c.stderr = Stderr::Both(words);
+        v.push(c);
+    }
+    v
+}
+
+/// Writes `files` (path under root, contents) and makes `links` (target,
+/// path of the link).
+fn make(root: &Path, files: &[(&str, &str)], dirs: &[&str], links: &[(&str, &str)]) {
+    for (path, text) in files {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    for dir in dirs {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+    }
+    for (target, link) in links {
+        std::os::unix::fs::symlink(target, root.join(link)).unwrap();
+    }
+}
+
+fn setup_paths(root: &Path) {
+    make(
+        root,
+        &[
+            ("work/file.txt", "hello\n"),
+            ("work/full/inner.txt", "x"),
+            ("other/o.txt", "other"),
+        ],
+        &["work/dir"],
+        &[
+            ("loop2", "work/loop1"),
+            ("loop1", "work/loop2"),
+            ("self", "work/self"),
+            ("file.txt", "work/flink"),
+            ("dir", "work/dlink"),
+            ("nowhere", "work/dangling"),
+        ],
+    );
+}
+
+fn setup_rename(root: &Path) {
+    make(
+        root,
+        &[
+            ("work/file.txt", "file\n"),
+            ("work/f2.txt", "f2\n"),
+            ("work/src_dir/a.txt", "a"),
+            ("work/dst_full/b.txt", "b"),
+            ("work/mvdir/m.txt", "m"),
+            ("other/o.txt", "other"),
+        ],
+        &["work/dst_empty", "work/sub/inner"],
+        &[("src_dir", "work/dlink"), ("file.txt", "work/flink")],
+    );
+}
+
+fn setup_io(root: &Path) {
+    make(root, &[("work/file.txt", "hello\n")], &["other"], &[]);
+}
+
+fn setup_fds(root: &Path) {
+    make(
+        root,
+        &[
+            ("work/a.txt", "aaa"),
+            ("work/b.txt", "bbb"),
+            ("work/c.txt", "ccc"),
+            ("other/o.txt", "other"),
+        ],
+        &["work/sub"],
+        &[],
+    );
+}
+
+fn setup_readdir(root: &Path) {
+    make(
+        root,
+        &[
+            ("work/d/a", "a"),
+            ("work/d/bb", "bb"),
+            ("work/d/ccc_a_longer_name", "c"),
+        ],
+        &["work/d/sub", "work/empty", "other"],
+        &[("a", "work/d/lnk"), ("nowhere", "work/d/dangl")],
+    );
+}
+
+fn setup_nonutf8(root: &Path) {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    make(root, &[("work/mixed/ok.txt", "ok")], &["other"], &[]);
+    let mixed = root.join("work/mixed");
+    std::fs::write(mixed.join(OsStr::from_bytes(b"bad\xffname")), "bad").unwrap();
+    std::fs::create_dir(mixed.join(OsStr::from_bytes(b"caf\xe9"))).unwrap();
+    std::os::unix::fs::symlink(OsStr::from_bytes(b"\xff"), root.join("work/badlink")).unwrap();
+}
+
+fn setup_poll(root: &Path) {
+    make(
+        root,
+        &[("work/data.txt", "abc"), ("work/empty.txt", "")],
+        &["other"],
+        &[],
+    );
 }
 
 /// The corpus programs built for wasm32-wasip2 (the same sources; what
@@ -295,6 +533,9 @@ fn component_cases(modules: &[Case]) -> Vec<Case> {
     let mut v = Vec::new();
     for m in modules {
         let Corpus(name) = m.program else { continue };
+        if PREVIEW1_ONLY.contains(&name) {
+            continue;
+        }
         let name = CORPUS_AS_COMPONENTS.iter().find(|n| **n == name).unwrap();
         let mut c = case(format!("p2 {}", m.name), Component(name), &[]);
         c.args = m.args.clone();
@@ -411,6 +652,10 @@ fn tree(root: &Path) -> Vec<String> {
     out
 }
 
+unsafe extern "C" {
+    fn close(fd: i32) -> i32;
+}
+
 fn run(mut cmd: Command, case: &Case, root: &Path) -> Outcome {
     cmd.current_dir(root).env_clear();
     cmd.stdin(if case.stdin.is_some() {
@@ -418,7 +663,24 @@ fn run(mut cmd: Command, case: &Case, root: &Path) -> Outcome {
     } else {
         Stdio::null()
     });
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    if case.stdin_closed {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: close(2) is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                close(0);
+                Ok(())
+            });
+        }
+    }
+    // A file beside the case's root, so not part of its tree.
+    let stdout_file = root.with_extension("stdout");
+    if case.stdout_to_file {
+        cmd.stdout(std::fs::File::create(&stdout_file).unwrap());
+    } else {
+        cmd.stdout(Stdio::piped());
+    }
+    cmd.stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     if let Some(input) = &case.stdin {
         let mut stdin = child.stdin.take().unwrap();
@@ -429,7 +691,10 @@ fn run(mut cmd: Command, case: &Case, root: &Path) -> Outcome {
     }
     // Both streams are drained while the program runs: a program writing
     // more than a pipe holds would otherwise block until the time limit.
-    let mut out_pipe = BufReader::new(child.stdout.take().unwrap());
+    let mut out_pipe: Box<dyn BufRead + Send> = match child.stdout.take() {
+        Some(pipe) => Box::new(BufReader::new(pipe)),
+        None => Box::new(std::io::empty()),
+    };
     let mut err_pipe = child.stderr.take().unwrap();
     let early = case.close_stdout_early;
     let stdout = std::thread::spawn(move || {
@@ -459,10 +724,14 @@ fn run(mut cmd: Command, case: &Case, root: &Path) -> Outcome {
             std::thread::sleep(Duration::from_millis(2));
         }
     };
+    let mut stdout = stdout.join().unwrap();
+    if case.stdout_to_file {
+        stdout = std::fs::read(&stdout_file).unwrap();
+    }
     Outcome {
         code: status.code(),
         timed_out,
-        stdout: stdout.join().unwrap(),
+        stdout,
         stderr: String::from_utf8_lossy(&stderr.join().unwrap()).into_owned(),
         tree: tree(root),
     }
@@ -536,6 +805,24 @@ fn compare(case: &Case, ours: &Outcome, reference: &Outcome) -> Vec<String> {
     problems
 }
 
+/// Prints a case's line (and what differs); true if it passed.
+fn report(case: &Case, ours: &Outcome, problems: &[String]) -> bool {
+    if problems.is_empty() {
+        println!(
+            "ok   {} (exit {:?}, {} bytes of stdout)",
+            case.name,
+            ours.code,
+            ours.stdout.len()
+        );
+        return true;
+    }
+    println!("FAIL {}", case.name);
+    for p in problems {
+        println!("     {p}");
+    }
+    false
+}
+
 fn reference_wasmtime() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("WPACK_REFERENCE_WASMTIME") {
         return Some(path.into());
@@ -562,8 +849,13 @@ fn main() {
         });
     };
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    // WPACK_DIFF_SELF_CHECK=1 runs the reference on both sides (nothing is
+    // packed): a new case must pass that way before it can say anything
+    // about wpack.
+    let self_check = std::env::var_os("WPACK_DIFF_SELF_CHECK").is_some();
     let work = tempdir();
     let (mut passed, mut failed) = (0, 0);
+    let mut packed_programs = std::collections::HashMap::new();
     for (i, case) in cases().into_iter().enumerate() {
         if filter
             .as_ref()
@@ -583,7 +875,6 @@ fn main() {
                 .join("tests/wasi/components")
                 .join(format!("{name}.wat")),
         };
-        let exe = work.path().join(format!("case{i}"));
         let mut pack_args: Vec<String> = case.pack_flags.iter().map(|f| f.to_string()).collect();
         for (host, guest) in &case.dirs {
             pack_args.extend(["--dir".into(), format!("{host}::{guest}")]);
@@ -591,12 +882,18 @@ fn main() {
         for (k, val) in &case.env {
             pack_args.extend(["--env".into(), format!("{k}={val}")]);
         }
-        pack(
-            &wasm,
-            &exe,
-            &pack_args.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
-
+        let reference_command = || {
+            let mut reference = Command::new(&wasmtime);
+            reference.arg("run").args(case.reference_flags);
+            for (host, guest) in &case.dirs {
+                reference.arg("--dir").arg(format!("{host}::{guest}"));
+            }
+            for (k, val) in &case.env {
+                reference.arg("--env").arg(format!("{k}={val}"));
+            }
+            reference.arg(&wasm).args(&case.args);
+            reference
+        };
         let (ours_root, ref_root) = (
             work.path().join(format!("ours{i}")),
             work.path().join(format!("ref{i}")),
@@ -605,36 +902,46 @@ fn main() {
             std::fs::create_dir(r).unwrap();
             (case.setup)(r);
         }
+        if self_check {
+            // The reference against itself: a case that fails here depends
+            // on timing or on the machine, not on the host.
+            let (first, second) = (
+                run(reference_command(), &case, &ours_root),
+                run(reference_command(), &case, &ref_root),
+            );
+            let same = Case {
+                exit: Exit::Same,
+                ..case
+            };
+            if report(&same, &first, &compare(&same, &first, &second)) {
+                passed += 1;
+            } else {
+                failed += 1;
+            }
+            continue;
+        }
+        // Cases that differ only in what they run with share one packed
+        // program.
+        let exe = packed_programs
+            .entry((wasm.clone(), pack_args.clone()))
+            .or_insert_with(|| {
+                let exe = work.path().join(format!("case{i}"));
+                pack(
+                    &wasm,
+                    &exe,
+                    &pack_args.iter().map(String::as_str).collect::<Vec<_>>(),
+                );
+                exe
+            })
+            .clone();
         let mut packed = Command::new(&exe);
         packed.args(&case.args);
         let ours = run(packed, &case, &ours_root);
-
-        let mut reference = Command::new(&wasmtime);
-        reference.arg("run").args(case.reference_flags);
-        for (host, guest) in &case.dirs {
-            reference.arg("--dir").arg(format!("{host}::{guest}"));
-        }
-        for (k, val) in &case.env {
-            reference.arg("--env").arg(format!("{k}={val}"));
-        }
-        reference.arg(&wasm).args(&case.args);
-        let theirs = run(reference, &case, &ref_root);
-
-        let problems = compare(&case, &ours, &theirs);
-        if problems.is_empty() {
+        let theirs = run(reference_command(), &case, &ref_root);
+        if report(&case, &ours, &compare(&case, &ours, &theirs)) {
             passed += 1;
-            println!(
-                "ok   {} (exit {:?}, {} bytes of stdout)",
-                case.name,
-                ours.code,
-                ours.stdout.len()
-            );
         } else {
             failed += 1;
-            println!("FAIL {}", case.name);
-            for p in problems {
-                println!("     {p}");
-            }
         }
     }
     println!("wasi differential: {passed} passed, {failed} failed");

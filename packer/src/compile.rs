@@ -239,7 +239,7 @@ pub fn precompile(
     cpu: &str,
 ) -> Result<Vec<u8>, ModuleError> {
     let mut config = Config::new();
-    engine::configure(&mut config);
+    engine::configure(&mut config, program.engine_kind());
     let triple = target.triple;
     config
         .target(triple)

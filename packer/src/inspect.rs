@@ -150,7 +150,7 @@ fn describe_module(image: &[u8], target: &str) -> Option<(Vec<String>, Vec<Strin
     }
     let module = [Some(host), None].into_iter().find_map(|triple| {
         let mut config = Config::new();
-        engine::configure(&mut config);
+        engine::configure(&mut config, engine::Kind::Module);
         if let Some(triple) = triple {
             config.target(triple).ok()?;
         }

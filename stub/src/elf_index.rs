@@ -119,11 +119,13 @@ pub fn build(stub: &[u8], payload: &[u8], payload_offset: u64) -> Option<(Vec<u8
     index.extend_from_slice(&stub_elf.shstrndx.to_le_bytes());
     index.extend_from_slice(&table);
 
-    let index_offset = payload_offset.checked_add(payload.len() as u64)?;
+    let table_offset = payload_offset
+        .checked_add(payload.len() as u64)?
+        .checked_add(PROLOGUE_LEN as u64)?;
     let mut header: [u8; EHDR_LEN] = stub[..EHDR_LEN].try_into().unwrap();
     patch_header(
         &mut header,
-        index_offset + PROLOGUE_LEN as u64,
+        table_offset,
         stub_elf.flags | image.flags,
         shnum,
         shstrndx,
@@ -174,9 +176,11 @@ pub fn check(
     {
         return Err("the section index does not match the compiled code");
     }
-    let index_offset = payload_offset + payload.len() as u64;
+    let table_offset = payload_offset
+        .checked_add(payload.len() as u64 + PROLOGUE_LEN as u64)
+        .ok_or("the section index is damaged")?;
     let stub_flags = u32_at(index, 8);
-    if outer.shoff != index_offset + PROLOGUE_LEN as u64
+    if outer.shoff != table_offset
         || outer.flags != stub_flags | image.flags
         || outer.shnum as usize != table.len() / SHDR_LEN
         || outer.shstrndx as usize != image.shstrndx as usize + stub_part

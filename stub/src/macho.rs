@@ -202,6 +202,9 @@ pub fn parse(file: &[u8]) -> Result<MachO, MachoError> {
         if cmd == LC_SEGMENT_64 {
             segments.push(read_segment(file, at, size, commands.len())?);
         }
+        if cmd == LC_CODE_SIGNATURE && size < CODE_SIGNATURE_CMD_LEN {
+            return Err(MachoError::Malformed("signature command too short"));
+        }
         commands.push(LoadCommand {
             cmd,
             offset: at,
@@ -315,6 +318,12 @@ fn check_linkedit_last(macho: &MachO) -> Result<&Segment, MachoError> {
             "the stub already has a __WPACK segment",
         ));
     }
+    // The head kept before the payload holds the header and load commands.
+    if (linkedit.fileoff as usize) < macho.commands_end() {
+        return Err(MachoError::Malformed(
+            "__LINKEDIT overlaps the load commands",
+        ));
+    }
     Ok(linkedit)
 }
 
@@ -343,6 +352,7 @@ pub fn finish(
     if let Some((dataoff, datasize)) = macho.code_signature(stub) {
         if u64::from(dataoff) + u64::from(datasize) < linkedit_end.saturating_sub(SIGNATURE_ALIGN)
             || u64::from(dataoff) < linkedit.fileoff
+            || u64::from(dataoff) > linkedit_end
         {
             return Err(MachoError::Malformed(
                 "the stub's signature does not end __LINKEDIT",
@@ -365,9 +375,18 @@ pub fn finish(
     // The new segment's address keeps its offset's alignment to 64 KiB, so
     // the payload, at a multiple of 64 KiB in the file, is as aligned in
     // memory as wasmtime needs its code (one page of any size up to that).
+    // Both segments must end inside the address space (a damaged stub's
+    // __LINKEDIT may sit at its very top).
     let align = crate::payload::PAYLOAD_ALIGN;
-    let vmaddr = linkedit.vmaddr + (head_len % align + align - linkedit.vmaddr % align) % align;
     let wpack_filesize = new_linkedit_off - head_len;
+    let linkedit_vmsize = (file_len - new_linkedit_off).div_ceil(PAGE) * PAGE;
+    let vmaddr = linkedit
+        .vmaddr
+        .checked_add((head_len % align + align - linkedit.vmaddr % align) % align)
+        .filter(|a| a.checked_add(wpack_filesize + linkedit_vmsize).is_some())
+        .ok_or(MachoError::Malformed(
+            "__LINKEDIT's address leaves no room for the payload",
+        ))?;
     let section_addr = vmaddr + (payload_offset - head_len);
 
     // Rewrite the load commands: everything as it was, the __WPACK segment
@@ -389,11 +408,7 @@ pub fn finish(
             ));
             ncmds += 1;
             put_u64(&mut bytes, 24, vmaddr + wpack_filesize);
-            put_u64(
-                &mut bytes,
-                32,
-                (file_len - new_linkedit_off).div_ceil(PAGE) * PAGE,
-            );
+            put_u64(&mut bytes, 32, linkedit_vmsize);
             put_u64(&mut bytes, 40, new_linkedit_off);
             put_u64(&mut bytes, 48, file_len - new_linkedit_off);
         } else {

@@ -70,6 +70,14 @@ impl Program {
     }
 
     /// "module" or "component", for messages.
+    /// The engine settings this program is compiled and loaded with.
+    pub fn engine_kind(&self) -> crate::engine::Kind {
+        match self {
+            Program::Module => crate::engine::Kind::Module,
+            Program::Component { .. } => crate::engine::Kind::Component,
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Program::Module => "module",

@@ -200,8 +200,12 @@ impl Tree {
             }
         }
         for (i, entry) in self.entries.iter().enumerate().skip(1) {
-            let parts = split(&entry.path);
-            if parts.iter().any(|p| p.is_empty() || p == "." || p == "..") {
+            // Every component, empty ones included (`/a`, `a//b`, `a/`).
+            if entry
+                .path
+                .split('/')
+                .any(|p| p.is_empty() || p == "." || p == "..")
+            {
                 return Err("an embedded path is not normalised");
             }
             let parent = match entry.path.rfind('/') {
@@ -320,5 +324,16 @@ mod tests {
         let mut t = tree();
         t.entries.remove(0);
         assert!(t.check(100).is_err());
+        // Empty components: no look-up reaches such an entry (found by
+        // fuzzing, fuzz/corpus-regressions/manifest/).
+        for bad in ["/x", "a/"] {
+            let mut t = tree();
+            t.entries.push(Entry {
+                path: bad.into(),
+                kind: Kind::Dir,
+            });
+            t.entries.sort_by(|a, b| a.path.cmp(&b.path));
+            assert!(t.check(100).is_err(), "{bad:?}");
+        }
     }
 }

@@ -229,3 +229,25 @@ pub fn resident_when_ready(cmd: &mut Command) -> (u64, Output) {
     assert_eq!(line, "ready\n", "{}", stderr(&output));
     (rss, output)
 }
+
+/// A stub as packer/build.rs built it, for `triple` and kind (`"module"` or
+/// `"component"`): each kind has a cargo profile of its own.
+#[allow(dead_code)]
+pub fn built_stub_path(triple: &str, kind: &str) -> PathBuf {
+    let (profile, bin) = match kind {
+        "module" => ("stub-module", "wpack-stub"),
+        _ => ("stub", "wpack-stub-component"),
+    };
+    let exe = if triple.contains("windows") {
+        ".exe"
+    } else {
+        ""
+    };
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+        .join("wpack-stub")
+        .join(triple)
+        .join(profile)
+        .join(format!("{bin}{exe}"))
+}

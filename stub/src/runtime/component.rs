@@ -8,10 +8,10 @@ use anyhow::{Result, anyhow};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::p2::bindings::sync::Command;
-use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::Runnable;
-use super::run::wasi_context;
+use super::run::setup;
 use crate::manifest::Manifest;
 
 /// The store's data: wasmtime-wasi's WASI 0.2 context and the table of
@@ -44,13 +44,43 @@ impl Runnable for Component {
         unsafe { Component::deserialize_raw(engine, code) }
     }
 
+    fn exit_request(error: &wasmtime::Error) -> Option<i32> {
+        error.downcast_ref::<I32Exit>().map(|exit| exit.0)
+    }
+
     fn run(
         self,
         engine: &Engine,
         manifest: Manifest,
         _file: Option<&'static [u8]>,
     ) -> Result<wasmtime::Result<()>> {
-        let (mut builder, _) = wasi_context(&manifest)?;
+        // wasmtime-wasi runs each WASI call on the tokio runtime it finds
+        // current, or else on one it creates with a worker thread per CPU
+        // (after reading cgroup limits to count them). One synchronous guest
+        // needs one worker, for timers, stdin readiness and sockets. Never
+        // dropped, like wasmtime-wasi's own: shutting it down would wait for
+        // the worker.
+        let tokio = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| anyhow!("cannot start the I/O runtime: {e}"))?;
+        let _in_tokio = Box::leak(Box::new(tokio)).enter();
+
+        let setup = setup(&manifest)?;
+        let mut builder = WasiCtxBuilder::new();
+        builder.inherit_stdio();
+        // The stub runs one synchronous guest: file operations can block this
+        // thread directly instead of hopping to a tokio worker thread and
+        // back for every call. Must be set before directories are added.
+        builder.allow_blocking_current_thread(true);
+        builder.args(&setup.args);
+        builder.envs(&setup.env);
+        for dir in &setup.dirs {
+            builder
+                .preopened_dir(&dir.host, &dir.guest, FsPerms::ReadWrite)
+                .map_err(|e| dir.error(e))?;
+        }
         // As `wasmtime run` does: TCP and UDP are available, but every
         // address is refused (access denied) unless --inherit-network
         // allowed them all.

@@ -55,7 +55,7 @@ pub fn load<P: Runnable>() -> Result<Loaded<P>> {
     }
 
     let mut config = Config::new();
-    engine::configure(&mut config);
+    engine::configure(&mut config, packed.manifest.program.engine_kind());
     config.with_custom_code_memory(Some(Arc::new(MappedCode)));
     let engine = Engine::new(&config).map_err(|e| anyhow!("cannot start the runtime: {e}"))?;
 

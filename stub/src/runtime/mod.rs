@@ -6,13 +6,20 @@
 //! `wpack-stub` binary runs core modules ([`Module`], WASI preview 1), the
 //! `wpack-stub-component` binary runs command components ([`Component`],
 //! WASI 0.2). Both are [`main`] with a different [`Runnable`], so each
-//! links only its own half. `image.rs` loads the payload, `run.rs` holds
-//! what both kinds share (arguments, environment, directories, exit
-//! statuses), `module.rs` and `component.rs` instantiate and run.
+//! links only its own half: each is built by a cargo invocation of its own
+//! with the `module` or `component` feature, so the module stub's
+//! dependency tree holds no wasmtime-wasi, tokio or component model.
+//! `image.rs` loads the payload, `run.rs` holds what both kinds share
+//! (arguments, environment, directories, exit statuses), `module.rs` (with
+//! wpack's own WASI preview 1 host, `wpack-wasi`, and the embedded trees of
+//! `embedded.rs`) and `component.rs` instantiate and run.
 
+#[cfg(feature = "component")]
 mod component;
+#[cfg(feature = "module")]
 mod embedded;
 mod image;
+#[cfg(feature = "module")]
 mod module;
 mod run;
 mod verified;
@@ -23,7 +30,9 @@ use std::ptr::NonNull;
 
 use anyhow::Result;
 use wasmtime::Engine;
+#[cfg(feature = "module")]
 pub use wasmtime::Module;
+#[cfg(feature = "component")]
 pub use wasmtime::component::Component;
 
 use crate::manifest::Manifest;
@@ -47,6 +56,9 @@ pub trait Runnable: Sized {
     /// # Safety
     /// As `Module::deserialize_raw`.
     unsafe fn from_raw(engine: &Engine, code: NonNull<[u8]>) -> wasmtime::Result<Self>;
+    /// The exit status `error` asks for, if it is the program's own exit
+    /// (`proc_exit`, `exit-with-code`) rather than a trap or a failure.
+    fn exit_request(error: &wasmtime::Error) -> Option<i32>;
     /// Instantiates and runs the program; the outer error is a set-up
     /// failure, the inner one how the program ended if not normally.
     fn run(

@@ -1,16 +1,17 @@
-//! Core modules: instantiated with WASI preview 1 (plus the embedded-file
-//! layer when there are `--include` trees) and run from `_start`.
+//! Core modules: instantiated with wpack's own WASI preview 1 host
+//! (`wpack-wasi`) and run from `_start`. Host directories and embedded
+//! trees (`--include`) are preopens of the same descriptor table.
 
 use std::fs::File;
 use std::ptr::NonNull;
 
 use anyhow::{Result, anyhow};
 use wasmtime::{Engine, Linker, Module, Store};
-use wasmtime_wasi::I32Exit;
+use wpack_wasi::{HostDir, I32Exit, WasiCtx};
 
 use super::Runnable;
-use super::embedded::{self, Embedded, Host};
-use super::run::wasi_context;
+use super::embedded::EmbeddedDir;
+use super::run::setup;
 use crate::manifest::Manifest;
 
 impl Runnable for Module {
@@ -26,47 +27,38 @@ impl Runnable for Module {
         unsafe { Module::deserialize_raw(engine, code) }
     }
 
+    fn exit_request(error: &wasmtime::Error) -> Option<i32> {
+        // Any status, as a native program's: `exit(255)` gives 255 and
+        // `exit(256)` 0 (wasmtime refuses statuses from 126 on).
+        error.downcast_ref::<I32Exit>().map(|exit| exit.0)
+    }
+
     fn run(
         self,
         engine: &Engine,
         mut manifest: Manifest,
         file: Option<&'static [u8]>,
     ) -> Result<wasmtime::Result<()>> {
-        let (mut builder, first_tree_fd) = wasi_context(&manifest)?;
-        let mut linker: Linker<Host> = Linker::new(engine);
-        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |host: &mut Host| &mut host.wasi)
-            .and_then(|()| native_proc_exit(&mut linker))
-            .map_err(|e| anyhow!("cannot set up WASI: {e}"))?;
-        // The store takes the trees; the manifest is not read after this.
-        let trees = std::mem::take(&mut manifest.trees);
-        if !trees.is_empty() {
-            embedded::add_to_linker(&mut linker)
-                .map_err(|e| anyhow!("cannot set up the embedded files: {e}"))?;
+        let setup = setup(&manifest)?;
+        let mut wasi = WasiCtx::new();
+        wasi.set_args(setup.args);
+        wasi.set_env(setup.env);
+        for dir in &setup.dirs {
+            let host = HostDir::open_ambient(&dir.host).map_err(|e| dir.error(e))?;
+            wasi.preopen(Box::new(host), &dir.guest);
         }
-        let mut store = Store::new(
-            engine,
-            Host {
-                wasi: builder.build_p1(),
-                embedded: Embedded::new(file.unwrap_or_default(), trees, first_tree_fd),
-            },
-        );
+        // Embedded trees come after the host directories, in the order given.
+        let file = file.unwrap_or_default();
+        for tree in EmbeddedDir::trees(file, std::mem::take(&mut manifest.trees)) {
+            let guest = tree.guest().to_owned();
+            wasi.preopen(Box::new(tree), &guest);
+        }
+        let mut linker: Linker<WasiCtx> = Linker::new(engine);
+        wpack_wasi::add_to_linker(&mut linker).map_err(|e| anyhow!("cannot set up WASI: {e}"))?;
+        let mut store = Store::new(engine, wasi);
         Ok(linker
             .instantiate(&mut store, &self)
             .and_then(|instance| instance.get_typed_func::<(), ()>(&mut store, "_start"))
             .and_then(|start| start.call(&mut store, ())))
     }
-}
-
-/// Replaces wasmtime-wasi's `proc_exit`, which refuses statuses of 126 and
-/// above, with one that exits like a native program: `exit(255)` gives 255,
-/// `exit(256)` gives 0 (the low 8 bits, as the kernel keeps them).
-fn native_proc_exit(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
-    linker.allow_shadowing(true);
-    linker.func_wrap(
-        "wasi_snapshot_preview1",
-        "proc_exit",
-        |status: i32| -> wasmtime::Result<()> { Err(wasmtime::Error::new(I32Exit(status))) },
-    )?;
-    linker.allow_shadowing(false);
-    Ok(())
 }

@@ -6,12 +6,11 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Result, anyhow};
 use wasmtime::{Trap, WasmBacktrace};
-use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
 use super::Runnable;
 use super::image::Loaded;
@@ -44,17 +43,6 @@ pub fn program_name() -> String {
 
 /// Runs the program to its end and turns that end into an exit status.
 pub fn run<P: Runnable>(program: &str, loaded: Loaded<P>) -> Result<ExitCode> {
-    // wasmtime-wasi runs each WASI call on the tokio runtime it finds
-    // current, or else on one it creates with a worker thread per CPU (after
-    // reading cgroup limits to count them). One synchronous guest needs one
-    // worker, for timers, stdin readiness and sockets. Never dropped, like
-    // wasmtime-wasi's own: shutting it down would wait for the worker.
-    let tokio = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map_err(|e| anyhow!("cannot start the I/O runtime: {e}"))?;
-    let _in_tokio = Box::leak(Box::new(tokio)).enter();
     let Loaded {
         engine,
         code,
@@ -62,20 +50,20 @@ pub fn run<P: Runnable>(program: &str, loaded: Loaded<P>) -> Result<ExitCode> {
         file,
     } = loaded;
     let outcome = code.run(&engine, manifest, file)?;
-    exit_status(program, outcome)
+    exit_status::<P>(program, outcome)
 }
 
 /// How the program ended, as this process's exit status.
-fn exit_status(program: &str, outcome: wasmtime::Result<()>) -> Result<ExitCode> {
+fn exit_status<P: Runnable>(program: &str, outcome: wasmtime::Result<()>) -> Result<ExitCode> {
     match outcome {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(error) => {
-            if let Some(exit) = error.downcast_ref::<I32Exit>() {
+            if let Some(status) = P::exit_request(&error) {
                 // Unix keeps only the low 8 bits of a status; Windows all 32.
                 if cfg!(windows) {
-                    std::process::exit(exit.0);
+                    std::process::exit(status);
                 }
-                return Ok(ExitCode::from(exit.0 as u8));
+                return Ok(ExitCode::from(status as u8));
             }
             if let Some(trap) = error.downcast_ref::<Trap>() {
                 let backtrace = error
@@ -96,17 +84,35 @@ fn exit_status(program: &str, outcome: wasmtime::Result<()>) -> Result<ExitCode>
     }
 }
 
-/// The WASI context: arguments as given, baked environment and directories,
-/// and a stand-in preopen per embedded tree (see `embedded.rs`). Also
-/// returns the descriptor number of the first of those stand-ins.
-pub(super) fn wasi_context(manifest: &Manifest) -> Result<(WasiCtxBuilder, u32)> {
-    let mut builder = WasiCtxBuilder::new();
-    builder.inherit_stdio();
-    // The stub runs one synchronous guest: file operations can block this
-    // thread directly instead of hopping to a tokio worker thread and back
-    // for every call. Must be set before directories are added.
-    builder.allow_blocking_current_thread(true);
+/// What the program is given, the same for both kinds: arguments as given
+/// (after the baked `--arg`s), the baked environment, and the host
+/// directories to preopen in order (descriptors 3, 4, ... follow it).
+pub(super) struct Setup {
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub dirs: Vec<Preopen>,
+}
 
+/// A host directory the program sees under `guest`.
+pub(super) struct Preopen {
+    pub host: PathBuf,
+    pub guest: String,
+    /// How it was asked for, for messages.
+    pub origin: String,
+}
+
+impl Preopen {
+    /// The one-line error for a directory that cannot be opened.
+    pub fn error(&self, e: impl std::fmt::Display) -> anyhow::Error {
+        anyhow!(
+            "cannot open directory {} ({}): {e}",
+            self.host.display(),
+            self.origin
+        )
+    }
+}
+
+pub(super) fn setup(manifest: &Manifest) -> Result<Setup> {
     // argv[0] is what the process was started as; every other argument goes
     // to the program untouched (wpack's own flags are all baked at pack time).
     // `--arg` values come first, as if the user had typed them.
@@ -114,7 +120,6 @@ pub(super) fn wasi_context(manifest: &Manifest) -> Result<(WasiCtxBuilder, u32)>
     let rest = args.split_off(args.len().min(1));
     args.extend(manifest.args.iter().cloned());
     args.extend(rest);
-    builder.args(&args);
 
     let mut env: BTreeMap<String, String> = BTreeMap::new();
     if manifest.inherit_env {
@@ -132,40 +137,23 @@ pub(super) fn wasi_context(manifest: &Manifest) -> Result<(WasiCtxBuilder, u32)>
             }
         }
     }
-    builder.envs(&env.into_iter().collect::<Vec<_>>());
 
-    // Descriptors 0-2 are stdio; preopens follow in the order added.
-    let mut preopens = 0;
+    let mut dirs = Vec::new();
     if manifest.host_fs {
-        preopens += preopen_host_fs(&mut builder)?;
+        dirs.extend(host_fs()?);
     }
     for dir in &manifest.dirs {
-        builder
-            .preopened_dir(&dir.host, &dir.guest, FsPerms::ReadWrite)
-            .map_err(|e| {
-                anyhow!(
-                    "cannot open directory {:?} (baked in with --dir {}::{}): {e}",
-                    dir.host,
-                    dir.host,
-                    dir.guest
-                )
-            })?;
-        preopens += 1;
+        dirs.push(Preopen {
+            host: PathBuf::from(&dir.host),
+            guest: dir.guest.clone(),
+            origin: format!("baked in with --dir {}::{}", dir.host, dir.guest),
+        });
     }
-    let stand_in = if cfg!(windows) {
-        std::env::current_exe()
-            .ok()
-            .and_then(|exe| exe.parent().map(std::path::Path::to_path_buf))
-            .unwrap_or_else(|| ".".into())
-    } else {
-        "/".into()
-    };
-    for tree in &manifest.trees {
-        builder
-            .preopened_dir(&stand_in, &tree.guest, FsPerms::ReadOnly)
-            .map_err(|e| anyhow!("cannot set up embedded {}: {e}", tree.guest))?;
-    }
-    Ok((builder, 3 + preopens))
+    Ok(Setup {
+        args,
+        env: env.into_iter().collect(),
+        dirs,
+    })
 }
 
 /// Gives the program the host file system so that paths resolve natively.
@@ -178,10 +166,10 @@ pub(super) fn wasi_context(manifest: &Manifest) -> Result<(WasiCtxBuilder, u32)>
 /// for absolute paths), each ancestor of the working directory as `..`,
 /// `../..`, ..., and the working directory as `.` last (it wins for other
 /// relative paths; among equal prefixes wasi-libc takes the last one).
-fn preopen_host_fs(builder: &mut WasiCtxBuilder) -> Result<u32> {
+fn host_fs() -> Result<Vec<Preopen>> {
     let cwd = std::env::current_dir()
         .map_err(|e| anyhow!("--host-fs: cannot read the working directory: {e}"))?;
-    let mut preopens: Vec<(std::path::PathBuf, String)> = vec![("/".into(), "/".into())];
+    let mut preopens: Vec<(PathBuf, String)> = vec![("/".into(), "/".into())];
     if let Ok(entries) = std::fs::read_dir("/") {
         let mut names: Vec<String> = entries
             .filter_map(|e| e.ok())
@@ -199,13 +187,14 @@ fn preopen_host_fs(builder: &mut WasiCtxBuilder) -> Result<u32> {
         preopens.push((ancestor.to_path_buf(), vec![".."; depth].join("/")));
     }
     preopens.push((cwd, ".".into()));
-    let count = preopens.len() as u32;
-    for (host, guest) in preopens {
-        builder
-            .preopened_dir(&host, &guest, FsPerms::ReadWrite)
-            .map_err(|e| anyhow!("--host-fs: cannot open {}: {e}", host.display()))?;
-    }
-    Ok(count)
+    Ok(preopens
+        .into_iter()
+        .map(|(host, guest)| Preopen {
+            host,
+            guest,
+            origin: "--host-fs".into(),
+        })
+        .collect())
 }
 
 /// WASI strings are UTF-8; a host string that is not is passed with

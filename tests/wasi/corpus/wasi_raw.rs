@@ -22,6 +22,62 @@ unsafe extern "C" {
     pub fn proc_raise(sig: u8) -> u16;
     pub fn sock_shutdown(fd: u32, how: u8) -> u16;
     pub fn path_symlink(old: *const u8, old_len: usize, fd: u32, new: *const u8, new_len: usize) -> u16;
+    pub fn path_open(fd: u32, dirflags: u32, path: *const u8, len: usize, oflags: u16, rights_base: u64, rights_inheriting: u64, fdflags: u16, out: *mut u32) -> u16;
+    pub fn fd_close(fd: u32) -> u16;
+    pub fn fd_read(fd: u32, iovs: *const Iovec, n: usize, nread: *mut usize) -> u16;
+    pub fn fd_write(fd: u32, iovs: *const Iovec, n: usize, nwritten: *mut usize) -> u16;
+    pub fn fd_seek(fd: u32, offset: i64, whence: u8, out: *mut u64) -> u16;
+    pub fn fd_tell(fd: u32, out: *mut u64) -> u16;
+    pub fn fd_fdstat_get(fd: u32, out: *mut Fdstat) -> u16;
+    pub fn fd_fdstat_set_rights(fd: u32, base: u64, inheriting: u64) -> u16;
+    pub fn fd_filestat_get(fd: u32, out: *mut Filestat) -> u16;
+    pub fn fd_filestat_set_size(fd: u32, size: u64) -> u16;
+    pub fn fd_filestat_set_times(fd: u32, atim: u64, mtim: u64, flags: u16) -> u16;
+    pub fn fd_prestat_get(fd: u32, out: *mut Prestat) -> u16;
+    pub fn fd_prestat_dir_name(fd: u32, buf: *mut u8, len: usize) -> u16;
+    pub fn fd_readdir(fd: u32, buf: *mut u8, len: usize, cookie: u64, used: *mut usize) -> u16;
+    pub fn path_filestat_get(fd: u32, lookup: u32, path: *const u8, len: usize, out: *mut Filestat) -> u16;
+    pub fn path_create_directory(fd: u32, path: *const u8, len: usize) -> u16;
+    pub fn path_remove_directory(fd: u32, path: *const u8, len: usize) -> u16;
+    pub fn path_unlink_file(fd: u32, path: *const u8, len: usize) -> u16;
+    pub fn path_rename(fd: u32, old: *const u8, old_len: usize, new_fd: u32, new: *const u8, new_len: usize) -> u16;
+    pub fn path_link(old_fd: u32, lookup: u32, old: *const u8, old_len: usize, new_fd: u32, new: *const u8, new_len: usize) -> u16;
+    pub fn path_readlink(fd: u32, path: *const u8, len: usize, buf: *mut u8, buf_len: usize, used: *mut usize) -> u16;
+}
+
+/// `fdstat`: 24 bytes.
+#[allow(dead_code)]
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Fdstat {
+    pub filetype: u8,
+    pub flags: u16,
+    pub rights_base: u64,
+    pub rights_inheriting: u64,
+}
+
+/// `filestat`: 64 bytes.
+#[allow(dead_code)]
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Filestat {
+    pub dev: u64,
+    pub ino: u64,
+    pub filetype: u8,
+    pub nlink: u64,
+    pub size: u64,
+    pub atim: u64,
+    pub mtim: u64,
+    pub ctim: u64,
+}
+
+/// `prestat`: a tag (0 = directory) and the length of its name; 8 bytes.
+#[allow(dead_code)]
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Prestat {
+    pub tag: u8,
+    pub name_len: u32,
 }
 
 /// `symlink(target, dir/name)` through `path_symlink` (std's wrapper is unstable).
