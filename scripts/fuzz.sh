@@ -28,7 +28,7 @@
 #
 # replaces the committed seed corpus, fuzz/corpus/TARGET, with the smallest
 # set of inputs of at most 4 KiB, from it and from what the runs found, that
-# reaches the same coverage (libFuzzer's -merge): kept small, since the
+# reaches the same coverage (libFuzzer's -set_cover_merge): kept small, as the
 # packed files that seed the larger inputs are made afresh by each run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,7 +61,7 @@ if $update_corpus; then
     find "fuzz/corpus/$t" "$out/corpus/$t" -type f -size -4097c -exec cp {} "$small/" \; 2>/dev/null || true
     rm -rf "fuzz/corpus/$t.new"
     mkdir -p "fuzz/corpus/$t.new"
-    cargo fuzz run "${fuzz[@]}" "$t" "fuzz/corpus/$t.new" "$small" -- -merge=1 -max_len=4096 \
+    cargo fuzz run "${fuzz[@]}" "$t" "fuzz/corpus/$t.new" "$small" -- -set_cover_merge=1 -max_len=4096 \
       >"$out/$t-merge.log" 2>&1
     rm -rf "fuzz/corpus/$t" "$small"
     mv "fuzz/corpus/$t.new" "fuzz/corpus/$t"

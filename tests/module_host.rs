@@ -23,10 +23,10 @@ fn hello_starts_no_thread() {
     let program = root().join("tests/wasi/sandbox/threads.wasm");
     let carried = targets_carried();
     for target in NATIVE_LINUX {
-        if !carried.iter().any(|t| t == target) {
-            eprintln!("{target}: not carried by this wpack, skipped");
-            continue;
-        }
+        assert!(
+            carried.iter().any(|t| t == target),
+            "{target} is not carried by this wpack (scripts/install-targets.sh adds it)"
+        );
         let exe = dir.path().join(format!("threads-{target}"));
         pack(&program, &exe, &["--host-fs", "--target", target]);
         let (out, killed) =
@@ -111,4 +111,47 @@ fn the_module_stub_links_no_tokio_component_model_or_wasmtime_wasi() {
         "the module stub links code it must not (target: marker):\n{}",
         linked.join("\n")
     );
+}
+
+/// The module stub's dependency tree, as cargo resolves it for the build
+/// packer/build.rs runs (`--no-default-features --features module`): no
+/// tokio, no wasmtime-wasi, and a wasmtime without its async support or
+/// component model.
+#[test]
+fn the_module_stubs_dependency_tree_has_no_async_runtime_or_component_model() {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let tree = |edges: &str, features: &str| {
+        let out = Command::new(&cargo)
+            .current_dir(root())
+            .args(["tree", "--locked", "--offline", "--prefix", "none"])
+            .args(["-p", "wpack-stub", "--no-default-features", "--features"])
+            .args([features, "-e", edges])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "cargo tree: {}", stderr(&out));
+        stdout(&out)
+    };
+    let module = tree("normal,features", "module");
+    for crate_name in [
+        "tokio v",
+        "wasmtime-wasi v",
+        "wasmtime-wasi-io v",
+        "wiggle v",
+    ] {
+        assert!(!module.contains(crate_name), "{crate_name} in:\n{module}");
+    }
+    for feature in ["async", "component-model"] {
+        let line = format!("wasmtime feature \"{feature}\"");
+        assert!(!module.contains(&line), "{line} in:\n{module}");
+    }
+    assert!(module.contains("wpack-wasi v"), "{module}");
+    // The same query sees them in the component stub: the check is not blind.
+    let component = tree("normal,features", "component");
+    for needle in [
+        "tokio v",
+        "wasmtime-wasi v",
+        "wasmtime feature \"component-model\"",
+    ] {
+        assert!(component.contains(needle), "{needle} not in:\n{component}");
+    }
 }

@@ -299,7 +299,8 @@ fn cases() -> Vec<Case> {
 fn edge_cases() -> Vec<Case> {
     let mut v = Vec::new();
     let two = vec![("work", "/sandbox"), ("other", "/other")];
-    let modes: [(&str, &str, fn(&Path)); 7] = [
+    type Mode = (&'static str, &'static str, fn(&Path));
+    let modes: [Mode; 7] = [
         (
             "paths",
             "trailing slashes, open flags, loops, long names, set times",

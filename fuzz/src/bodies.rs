@@ -164,7 +164,8 @@ const MAX_EXPANDED: usize = 16 << 20;
 /// and that many bytes. The rest of the file reads as zeros: code and data
 /// no reader parses, behind checksums that [`reseal`] recomputes.
 pub fn condense(file: &[u8]) -> Vec<u8> {
-    let mut keep = vec![0..file.len().min(16 << 10)];
+    let mut keep = Vec::new();
+    keep.push(0..file.len().min(16 << 10));
     if let Ok(packed) = payload::read(file) {
         let at = packed.payload_offset as usize;
         let image = packed.payload;

@@ -98,17 +98,25 @@ pub(super) struct Preopen {
     pub host: PathBuf,
     pub guest: String,
     /// How it was asked for, for messages.
-    pub origin: String,
+    pub origin: Origin,
+}
+
+pub(super) enum Origin {
+    HostFs,
+    /// `--dir HOST::GUEST`, as given.
+    Dir(String),
 }
 
 impl Preopen {
     /// The one-line error for a directory that cannot be opened.
     pub fn error(&self, e: impl std::fmt::Display) -> anyhow::Error {
-        anyhow!(
-            "cannot open directory {} ({}): {e}",
-            self.host.display(),
-            self.origin
-        )
+        match &self.origin {
+            Origin::HostFs => anyhow!("--host-fs: cannot open {}: {e}", self.host.display()),
+            Origin::Dir(spec) => anyhow!(
+                "cannot open directory {:?} (baked in with --dir {spec}): {e}",
+                self.host
+            ),
+        }
     }
 }
 
@@ -146,7 +154,7 @@ pub(super) fn setup(manifest: &Manifest) -> Result<Setup> {
         dirs.push(Preopen {
             host: PathBuf::from(&dir.host),
             guest: dir.guest.clone(),
-            origin: format!("baked in with --dir {}::{}", dir.host, dir.guest),
+            origin: Origin::Dir(format!("{}::{}", dir.host, dir.guest)),
         });
     }
     Ok(Setup {
@@ -192,7 +200,7 @@ fn host_fs() -> Result<Vec<Preopen>> {
         .map(|(host, guest)| Preopen {
             host,
             guest,
-            origin: "--host-fs".into(),
+            origin: Origin::HostFs,
         })
         .collect())
 }
