@@ -10,13 +10,19 @@
 //! `include_bytes!` through a generated `stubs.rs` (see `src/stub_image.rs`),
 //! so `wpack` is one self-contained file.
 //!
-//! The host's stubs are always built. The stub of every other target in
-//! `src/targets.rs` is built when its Rust target is installed (`rustup
-//! target add`); if that build fails (a missing cross C compiler or linker),
-//! the target is left out with a warning and `wpack --list-targets` says so.
-//! Cargo runs this script again when a target is installed or removed, or
-//! the Zig tools appear (`toolchain_inputs`), so the build after
-//! `scripts/install-targets.sh` carries the new targets.
+//! The stubs of the platform wpack is built for are always built. The stub
+//! of every other target in `src/targets.rs` is built when its Rust target is
+//! installed (`rustup target add`); if that build fails (a missing cross C
+//! compiler or linker), the target is left out with a warning and `wpack
+//! --list-targets` says so. Cargo runs this script again when a target is
+//! installed or removed, or the Zig tools appear (`toolchain_inputs`), so
+//! the build after `scripts/install-targets.sh` carries the new targets.
+//!
+//! `WPACK_STUB_DIR=DIR` takes the stubs already built instead, from
+//! `DIR/TRIPLE/wpack-stub` and `DIR/TRIPLE/wpack-stub-component` (`.exe` for
+//! Windows), and builds none: `scripts/dist.sh` builds the twelve stubs once
+//! and gives the same files to the wpack of every host platform, so a
+//! program packed on any of them is the same file.
 
 use std::env;
 use std::fmt::Write as _;
@@ -33,32 +39,47 @@ fn main() {
     let packer_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let root = packer_dir.parent().unwrap();
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").unwrap());
-    let host = env::var("HOST").unwrap();
+    // The platform this wpack will run on (not the one building it).
+    let host = env::var("TARGET").unwrap();
+    let prebuilt = env::var_os("WPACK_STUB_DIR").map(PathBuf::from);
 
     // A stale stub is worse than a slow build: a stub built from other sources
     // or other wasmtime settings makes files that fail to load. So rebuild
     // whenever anything it is built from changes. These lines replace cargo's
     // default (rerun when any file of the packer changes), so they name every
     // input: the stub's sources, and what decides which stubs can be built.
-    for input in stub_sources(root).iter().chain(&toolchain_inputs(root)) {
+    let inputs = match &prebuilt {
+        Some(dir) => vec![dir.clone(), root.join("Cargo.lock")],
+        None => [stub_sources(root), toolchain_inputs(root)].concat(),
+    };
+    for input in inputs {
         println!("cargo:rerun-if-changed={}", input.display());
     }
     for var in [
         "CARGO_TARGET_DIR",
         "RUSTFLAGS",
         "RUSTUP_TOOLCHAIN",
+        "WPACK_STUB_DIR",
         "WPACK_STUB_TARGETS",
         "WPACK_ZIG_BIN",
     ] {
         println!("cargo:rerun-if-env-changed={var}");
     }
+    // `wpack --version` names the wasmtime its stubs and compiler share.
+    println!(
+        "cargo:rustc-env=WPACK_WASMTIME_VERSION={}",
+        locked_version(root, "wasmtime")
+    );
 
     // One stub build shared by the packer's debug and release builds.
     let target_dir = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))
         .join("wpack-stub");
-    let installed = installed_rust_targets();
+    let installed = match &prebuilt {
+        Some(_) => TARGETS.iter().map(|t| t.triple.to_owned()).collect(),
+        None => installed_rust_targets(),
+    };
     // (triple, module stub, component stub)
     let mut embedded = String::from("pub static EMBEDDED: &[(&str, &[u8], &[u8])] = &[\n");
     let mut triples: Vec<&str> = TARGETS.iter().map(|t| t.triple).collect();
@@ -69,7 +90,11 @@ fn main() {
         if triple != host && !installed.iter().any(|t| t == triple) {
             continue;
         }
-        match build_stub(root, &target_dir, triple) {
+        let stubs = match &prebuilt {
+            Some(dir) => prebuilt_stubs(dir, triple),
+            None => build_stub(root, &target_dir, triple),
+        };
+        match stubs {
             Ok([module, component]) => {
                 let copy = |stub: &Path, kind: &str| {
                     let copy = out_dir.join(format!("stub-{kind}-{triple}"));
@@ -84,7 +109,9 @@ fn main() {
                 )
                 .unwrap();
             }
-            Err(error) if triple == host => panic!("building the host stub failed: {error}"),
+            Err(error) if triple == host => {
+                panic!("no stub for {host}, which wpack is built for: {error}")
+            }
             Err(error) => println!("cargo:warning=the {triple} stub was not built: {error}"),
         }
     }
@@ -155,6 +182,35 @@ fn toolchain_inputs(root: &Path) -> Vec<PathBuf> {
         inputs.push(zig);
     }
     inputs
+}
+
+/// The version of `package` that Cargo.lock pins.
+fn locked_version(root: &Path, package: &str) -> String {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
+    let entry = format!("name = \"{package}\"\nversion = \"");
+    lock.split_once(&entry)
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map_or_else(|| "unknown".to_owned(), |(version, _)| version.to_owned())
+}
+
+/// The two stubs of `triple` in `WPACK_STUB_DIR`, as `scripts/dist.sh`
+/// lays them out; a target without them is left out.
+fn prebuilt_stubs(dir: &Path, triple: &str) -> Result<[PathBuf; 2], String> {
+    let exe = if triple.contains("windows") {
+        ".exe"
+    } else {
+        ""
+    };
+    let stub = |bin: &str| {
+        let path = dir.join(triple).join(format!("{bin}{exe}"));
+        if path.is_file() {
+            println!("cargo:rerun-if-changed={}", path.display());
+            Ok(path)
+        } else {
+            Err(format!("{} not found", path.display()))
+        }
+    };
+    Ok([stub("wpack-stub")?, stub("wpack-stub-component")?])
 }
 
 /// Rust targets `rustup` has installed; empty without rustup.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of everything the stub reads from its own file
 # (trailer, manifest, ELF section index, Mach-O layout, embedded trees and
-# the look-ups in them) and of what `wpack inspect` parses (fuzz/, issue 18).
+# the look-ups in them), of what `wpack inspect` parses and of the module
+# stub's WASI host functions (fuzz/, issue 18).
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
@@ -22,7 +23,8 @@
 # target/fuzz/corpus/TARGET for the next run. A crashing input is saved in
 # target/fuzz/artifacts/TARGET/: fix the bug, then copy the input to
 # fuzz/corpus-regressions/TARGET/, which scripts/test.sh replays from then
-# on (tests/fuzz_regressions.rs, no fuzzer needed).
+# on (tests/fuzz_regressions.rs, no fuzzer needed; wasi_host's corpora:
+# wasi/tests/fuzz_corpus.rs).
 #
 #   scripts/fuzz.sh --update-corpus
 #
@@ -33,7 +35,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all=(payload_read packed_file manifest elf_index macho tree inspect)
+all=(payload_read packed_file manifest elf_index macho tree inspect wasi_host)
 update_corpus=false
 if [ "${1:-}" = --update-corpus ]; then
   update_corpus=true
@@ -75,7 +77,7 @@ fi
 # `WPACK_FUZZ_SEEDS=DIR scripts/test.sh --test fuzz_regressions`).
 if [ -z "${FUZZ_SEEDS:-}" ]; then
   rm -rf "$seeds"
-  WPACK_FUZZ_SEEDS="$PWD/$seeds" scripts/test.sh --test fuzz_regressions -q
+  WPACK_FUZZ_SEEDS="$PWD/$seeds" scripts/test.sh --test fuzz_regressions --test fuzz_corpus -q
 fi
 
 cargo fuzz build "${fuzz[@]}"

@@ -344,10 +344,21 @@ fn help_and_version() {
     ] {
         assert!(help.contains(needle), "--help lacks {needle}");
     }
+    // The version with the wasmtime that Cargo.lock pins (issue #19).
+    let lock =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock")).unwrap();
+    let wasmtime = lock
+        .split("\n[[package]]\n")
+        .find_map(|p| p.strip_prefix("name = \"wasmtime\"\nversion = \""))
+        .and_then(|rest| rest.split('"').next())
+        .expect("wasmtime in Cargo.lock");
     let out = wpack(&["--version"]);
     assert_eq!(
         stdout(&out),
-        format!("wpack {}\n", env!("CARGO_PKG_VERSION"))
+        format!(
+            "wpack {} (wasmtime {wasmtime})\n",
+            env!("CARGO_PKG_VERSION")
+        )
     );
 }
 

@@ -8,3 +8,8 @@
 pub mod codesign;
 
 pub mod bodies;
+
+/// The `wasi_host` target's body, apart from [`bodies`]: it needs wasmtime
+/// with a compiler and `wpack_wasi`, which the packer's replay test has
+/// not (wasi/tests/fuzz_corpus.rs replays its corpus).
+pub mod wasi_host;

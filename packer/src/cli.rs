@@ -33,7 +33,10 @@ wasm program; wpack's options are fixed at pack time.";
 #[derive(Debug, Parser)]
 #[command(
     name = "wpack",
-    version,
+    // One version for wpack, its stubs and its release files, and the
+    // wasmtime both sides are built from (a file packed by one wasmtime
+    // loads only in that wasmtime).
+    version = concat!(env!("CARGO_PKG_VERSION"), " (wasmtime ", env!("WPACK_WASMTIME_VERSION"), ")"),
     after_help = EXAMPLES,
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true

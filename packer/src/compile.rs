@@ -6,7 +6,7 @@ use wasmtime::wasmparser::{Encoding, ExternalKind, Parser, Payload};
 use wasmtime::{Config, Engine, OptLevel};
 use wpack_stub::{Program, engine};
 
-use crate::targets::{Arch, Format, Target};
+use crate::targets::{Format, Target};
 
 /// The only import module a packed core module can be given.
 pub const WASI_MODULE: &str = "wasi_snapshot_preview1";
@@ -284,6 +284,7 @@ fn cpu_flags(cpu: &str, target: &Target) -> Result<Vec<String>, ModuleError> {
 
 #[cfg(target_arch = "x86_64")]
 fn native_flags(target: &Target) -> Result<Vec<String>, ModuleError> {
+    use crate::targets::Arch;
     use std::arch::is_x86_feature_detected as has;
     if target.arch != Arch::X86_64 {
         return Err(ModuleError::Compile(format!(

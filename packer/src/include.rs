@@ -223,6 +223,12 @@ fn absolute(path: &Path) -> Result<PathBuf> {
     }
 }
 
+#[cfg(not(unix))]
+fn special(_meta: &std::fs::Metadata) -> &'static str {
+    "is not a regular file or directory; only those and symlinks can be included"
+}
+
+#[cfg(unix)]
 fn special(meta: &std::fs::Metadata) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
     let t = meta.file_type();

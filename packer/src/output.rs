@@ -1,8 +1,7 @@
 //! Writing the packed file: never over the input, never half-written.
 
-use std::fs::{self, File, Permissions};
+use std::fs::{self, File};
 use std::io::{BufWriter, Write};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -29,9 +28,7 @@ pub fn check_target(output: &Path, input: &Path) -> Result<()> {
             output.display()
         );
     }
-    let same = |other: &Path| {
-        fs::metadata(other).is_ok_and(|m| m.dev() == out_meta.dev() && m.ino() == out_meta.ino())
-    };
+    let same = |other: &Path| same_file(output, &out_meta, other);
     if same(input) {
         bail!(
             "the output {} is the input file; choose another path with -o",
@@ -45,6 +42,22 @@ pub fn check_target(output: &Path, input: &Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Whether `other` is the file `output` (with metadata `meta`) is, under
+/// any name: hard links included where the platform tells.
+#[cfg(unix)]
+fn same_file(_output: &Path, meta: &fs::Metadata, other: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(other).is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino())
+}
+
+#[cfg(not(unix))]
+fn same_file(output: &Path, _meta: &fs::Metadata, other: &Path) -> bool {
+    matches!(
+        (fs::canonicalize(output), fs::canonicalize(other)),
+        (Ok(a), Ok(b)) if a == b
+    )
 }
 
 /// Writes `output` through a temporary file in the same directory, then
@@ -74,9 +87,13 @@ pub fn write_atomically(
     write(&mut writer).with_context(fail)?;
     writer.flush().with_context(fail)?;
     drop(writer);
-    temp.as_file()
-        .set_permissions(Permissions::from_mode(0o755))
-        .with_context(fail)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        temp.as_file()
+            .set_permissions(fs::Permissions::from_mode(0o755))
+            .with_context(fail)?;
+    }
     temp.as_file().sync_all().with_context(fail)?;
     // On failure the temporary file is removed when `temp` drops.
     temp.persist(output)

@@ -130,6 +130,15 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
             target.name,
             started.elapsed().as_secs_f64()
         );
+        // Windows keeps no executable permission to give the file: whoever
+        // runs it on Linux or macOS has to.
+        if cfg!(windows) && !matches!(target.format, Format::Pe) {
+            eprintln!(
+                "wpack: Windows records no executable permission; on the {} machine, run `chmod +x {}` first",
+                target.name,
+                output.file_name().unwrap_or_default().to_string_lossy()
+            );
+        }
     }
     Ok(())
 }
