@@ -112,9 +112,12 @@ for host in "${host_list[@]}"; do
   start=$(date +%s)
   upper=$(echo "$triple" | tr a-z- A-Z_)
   lower=$(echo "$triple" | tr - _)
-  # Build paths out of the binary (panic locations), so that a build on
-  # another machine or checkout gives the same bytes.
+  # Build paths out of the binary (panic locations, also in the code
+  # Cranelift generates into the target directory), so that a build in
+  # another checkout or target directory gives the same bytes. The last
+  # matching prefix wins: the target directory before the checkout.
   flags="--remap-path-prefix=$root=/wpack --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo"
+  flags+=" --remap-path-prefix=${CARGO_TARGET_DIR:-$root/target}=/target"
   args=(--release --locked --manifest-path packer/Cargo.toml --target "$triple" --out "$out")
   envs=()
   case $triple in

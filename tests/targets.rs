@@ -103,15 +103,6 @@ fn list_targets_names_every_target_and_the_default() {
     assert_eq!(text.matches("(default)").count(), 1, "{text}");
 }
 
-const ALL_TARGETS: [&str; 6] = [
-    "x86_64-linux",
-    "x86_64-linux-gnu",
-    "aarch64-linux",
-    "x86_64-windows",
-    "aarch64-macos",
-    "x86_64-macos",
-];
-
 /// A wpack built by the README's commands carries every target: one left
 /// out (a build tool missing on a fresh machine) fails here, not silently.
 #[test]

@@ -41,158 +41,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use wasmtime::{Engine, Instance, InstancePre, Linker, Module, ModuleExport, Store, Val};
 use wpack_wasi::{HostDir, I32Exit, WasiCtx};
 
+#[path = "../../wasi/tests/calls/mod.rs"]
+mod calls;
+pub use calls::FUNCS;
+use calls::*;
+
 /// Calls per input at most.
 pub const MAX_CALLS: usize = 32;
 
-/// The module's memory: 2 pages.
-const MEM: u32 = 2 * 65536;
-
-/// Where a structured argument (a path, an iovec array, subscriptions) is
-/// written before the call: one region per parameter position.
-const SCRATCH: u32 = 0x11000;
-const SCRATCH_STRIDE: u32 = 0x400;
-
-/// The largest errno of preview 1 (`ENOTCAPABLE`).
-const ERRNO_MAX: i32 = 76;
-
 /// Every subscription's timeout becomes one under this (ns).
 const MAX_TIMEOUT: u64 = 100_000;
-
-/// What a parameter means, which decides how its value is decoded.
-#[derive(Clone, Copy, Debug)]
-pub enum Kind {
-    /// A descriptor number (i32).
-    Fd,
-    /// A pointer into memory, e.g. for a result (i32).
-    Ptr,
-    /// A buffer length (i32).
-    Len,
-    /// Flags, an enum, a clock id, a signal (i32): valid from 0 to the
-    /// value given, which traps above.
-    Small(i32),
-    /// An offset, a size, a timestamp (i64).
-    Wide,
-    /// A rights mask (i64).
-    Rights,
-    /// A path: pointer and length (two i32).
-    Path,
-    /// An `iovec` array: pointer and count (two i32).
-    Iovs,
-    /// `poll_oneoff`'s subscriptions: pointer and count (two i32, which the
-    /// call puts first and third).
-    Subs,
-}
-
-use Kind::*;
-
-impl Kind {
-    fn wasm_types(self) -> &'static [&'static str] {
-        match self {
-            Wide | Rights => &["i64"],
-            Path | Iovs | Subs => &["i32", "i32"],
-            Fd | Ptr | Len | Small(_) => &["i32"],
-        }
-    }
-}
-
-const CLOCKID: Kind = Small(3);
-const ADVICE: Kind = Small(5);
-const WHENCE: Kind = Small(2);
-const LOOKUP: Kind = Small(1);
-const OFLAGS: Kind = Small(0xf);
-const FDFLAGS: Kind = Small(0x1f);
-const FSTFLAGS: Kind = Small(0xf);
-
-/// Every function of `wasi_snapshot_preview1`, with its parameters (as in
-/// wasi/src/abi.rs and wasi/tests/host_calls.rs). All return an errno
-/// except `proc_exit`.
-pub const FUNCS: &[(&str, &[Kind])] = &[
-    ("args_get", &[Ptr, Ptr]),
-    ("args_sizes_get", &[Ptr, Ptr]),
-    ("environ_get", &[Ptr, Ptr]),
-    ("environ_sizes_get", &[Ptr, Ptr]),
-    ("clock_res_get", &[CLOCKID, Ptr]),
-    ("clock_time_get", &[CLOCKID, Wide, Ptr]),
-    ("fd_advise", &[Fd, Wide, Wide, ADVICE]),
-    ("fd_allocate", &[Fd, Wide, Wide]),
-    ("fd_close", &[Fd]),
-    ("fd_datasync", &[Fd]),
-    ("fd_fdstat_get", &[Fd, Ptr]),
-    ("fd_fdstat_set_flags", &[Fd, FDFLAGS]),
-    ("fd_fdstat_set_rights", &[Fd, Rights, Rights]),
-    ("fd_filestat_get", &[Fd, Ptr]),
-    ("fd_filestat_set_size", &[Fd, Wide]),
-    ("fd_filestat_set_times", &[Fd, Wide, Wide, FSTFLAGS]),
-    ("fd_pread", &[Fd, Iovs, Wide, Ptr]),
-    ("fd_prestat_get", &[Fd, Ptr]),
-    ("fd_prestat_dir_name", &[Fd, Ptr, Len]),
-    ("fd_pwrite", &[Fd, Iovs, Wide, Ptr]),
-    ("fd_read", &[Fd, Iovs, Ptr]),
-    ("fd_readdir", &[Fd, Ptr, Len, Wide, Ptr]),
-    ("fd_renumber", &[Fd, Fd]),
-    ("fd_seek", &[Fd, Wide, WHENCE, Ptr]),
-    ("fd_sync", &[Fd]),
-    ("fd_tell", &[Fd, Ptr]),
-    ("fd_write", &[Fd, Iovs, Ptr]),
-    ("path_create_directory", &[Fd, Path]),
-    ("path_filestat_get", &[Fd, LOOKUP, Path, Ptr]),
-    (
-        "path_filestat_set_times",
-        &[Fd, LOOKUP, Path, Wide, Wide, FSTFLAGS],
-    ),
-    ("path_link", &[Fd, LOOKUP, Path, Fd, Path]),
-    (
-        "path_open",
-        &[Fd, LOOKUP, Path, OFLAGS, Rights, Rights, FDFLAGS, Ptr],
-    ),
-    ("path_readlink", &[Fd, Path, Ptr, Len, Ptr]),
-    ("path_remove_directory", &[Fd, Path]),
-    ("path_rename", &[Fd, Path, Fd, Path]),
-    ("path_symlink", &[Path, Fd, Path]),
-    ("path_unlink_file", &[Fd, Path]),
-    ("poll_oneoff", &[Subs, Ptr, Ptr]),
-    ("proc_exit", &[Small(3)]),
-    ("proc_raise", &[Small(30)]),
-    ("sched_yield", &[]),
-    ("random_get", &[Ptr, Len]),
-    ("sock_accept", &[Fd, FDFLAGS, Ptr]),
-    ("sock_recv", &[Fd, Iovs, Small(3), Ptr, Ptr]),
-    ("sock_send", &[Fd, Iovs, Small(0), Ptr]),
-    ("sock_shutdown", &[Fd, Small(3)]),
-];
-
-/// Paths a program might give: the tree's names, ways out of it, the
-/// malformed (a path byte under 0x80 picks one).
-const NAMES: &[&[u8]] = &[
-    b"a",
-    b"b",
-    b"d",
-    b"d/c",
-    b"d/n",
-    b"l",
-    b"m",
-    b"m/c",
-    b"e",
-    b"r",
-    b"n",
-    b"n/",
-    b"a/",
-    b"l/",
-    b"d/../a",
-    b".",
-    b"..",
-    b"../sibling",
-    b"../n",
-    b"d/../../n",
-    b"/",
-    b"/etc/passwd",
-    b"",
-    b"a\0",
-    b"\xff",
-    b"\xc3\xa9",
-    b"x/y/z",
-    &[b'x'; 300],
-];
 
 /// Rights masks a rights byte under 0xf0 picks: read and write, read,
 /// write, none, all, readdir.
@@ -456,38 +314,6 @@ pub struct Harness {
 pub fn harness() -> &'static Harness {
     static HARNESS: OnceLock<Harness> = OnceLock::new();
     HARNESS.get_or_init(Harness::new)
-}
-
-/// The module: one import and one forwarding shim per function.
-fn module_text() -> String {
-    let mut imports = String::new();
-    let mut shims = String::new();
-    for (i, (name, kinds)) in FUNCS.iter().enumerate() {
-        let types: Vec<&str> = kinds.iter().flat_map(|k| k.wasm_types()).copied().collect();
-        let params = if types.is_empty() {
-            String::new()
-        } else {
-            format!("(param {})", types.join(" "))
-        };
-        let result = if *name == "proc_exit" {
-            ""
-        } else {
-            "(result i32)"
-        };
-        let gets: String = (0..types.len())
-            .map(|j| format!("local.get {j} "))
-            .collect();
-        imports.push_str(&format!(
-            "  (import \"wasi_snapshot_preview1\" \"{name}\" (func $f{i} {params} {result}))\n"
-        ));
-        shims.push_str(&format!(
-            "  (func (export \"{name}\") {params} {result} {gets}call $f{i})\n"
-        ));
-    }
-    format!(
-        "(module\n{imports}  (memory (export \"memory\") {pages})\n{shims})\n",
-        pages = MEM / 65536
-    )
 }
 
 /// Runs once in [`Harness::new`], so that what wasmtime and the host set

@@ -185,9 +185,27 @@ pub fn assemble_feature(name: &str, dir: &Path) -> PathBuf {
     path
 }
 
+/// Every target `wpack --list-targets` names.
+pub const ALL_TARGETS: [&str; 6] = [
+    "x86_64-linux",
+    "x86_64-linux-gnu",
+    "aarch64-linux",
+    "x86_64-windows",
+    "aarch64-macos",
+    "x86_64-macos",
+];
+
 /// The targets `wpack --list-targets` says this wpack carries a stub for.
 pub fn targets_carried() -> Vec<String> {
-    let out = wpack(&["--list-targets"]);
+    targets_carried_by(&wpack_bin())
+}
+
+/// The same for another wpack executable.
+pub fn targets_carried_by(wpack: &Path) -> Vec<String> {
+    let out = Command::new(wpack)
+        .arg("--list-targets")
+        .output()
+        .expect("cannot run wpack");
     assert!(out.status.success());
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
