@@ -339,22 +339,7 @@ impl Drop for Running {
 fn make_tree() -> tempfile::TempDir {
     let outer = tempfile::tempdir().unwrap();
     let root = outer.path();
-    std::fs::write(root.join("sibling"), b"outside").unwrap();
-    let sandbox = root.join("sandbox");
-    std::fs::create_dir(&sandbox).unwrap();
-    std::fs::write(sandbox.join("a"), b"hello, world\n").unwrap();
-    std::fs::write(sandbox.join("b"), b"").unwrap();
-    std::fs::create_dir(sandbox.join("d")).unwrap();
-    std::fs::write(sandbox.join("d/c"), b"in d").unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::symlink;
-        symlink("a", sandbox.join("l")).unwrap();
-        symlink("d", sandbox.join("m")).unwrap();
-        // Ways out, which must stay closed.
-        symlink("../sibling", sandbox.join("e")).unwrap();
-        symlink("/", sandbox.join("r")).unwrap();
-    }
+    calls::fill_tree(root);
     outer
 }
 

@@ -183,3 +183,26 @@ pub fn module_text() -> String {
         pages = MEM / 65536
     )
 }
+
+/// Fills `root` with the tree [`NAMES`] refers to: `root/sandbox` (preopened
+/// as `/sandbox`, its `d` as `/d`) holds files, a directory and symlinks,
+/// two of them ways out; `root/sibling` is outside both and must stay as it
+/// is.
+pub fn fill_tree(root: &std::path::Path) {
+    std::fs::write(root.join("sibling"), b"outside").unwrap();
+    let sandbox = root.join("sandbox");
+    std::fs::create_dir(&sandbox).unwrap();
+    std::fs::write(sandbox.join("a"), b"hello, world\n").unwrap();
+    std::fs::write(sandbox.join("b"), b"").unwrap();
+    std::fs::create_dir(sandbox.join("d")).unwrap();
+    std::fs::write(sandbox.join("d/c"), b"in d").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::symlink;
+        symlink("a", sandbox.join("l")).unwrap();
+        symlink("d", sandbox.join("m")).unwrap();
+        // Ways out, which must stay closed.
+        symlink("../sibling", sandbox.join("e")).unwrap();
+        symlink("/", sandbox.join("r")).unwrap();
+    }
+}
