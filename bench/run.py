@@ -12,13 +12,16 @@ checksum, then times everything with hyperfine in the same run and prints
 Markdown tables: sizes, start-up and peak RSS, run time and ratio to native
 per workload, geomean of the compute ratios, pack time, stub and packed hello
 size per target, WASI-heavy workloads (directory listings, small files,
-sleeps, a stdin-to-stdout pipe), and how costs grow with module size
-(bench/gen_large_wasm.py). Paste the output into BENCHMARKS.md.
+sleeps, a stdin-to-stdout pipe), how costs grow with module size
+(bench/gen_large_wasm.py), and pre-initialization (samples/preinit packed
+with and without --init-func, next to `wasmtime wizer` + `wasmtime run`).
+Paste the output into BENCHMARKS.md.
 
 --wpack-before PATH adds a second wpack (e.g. a copy of an older build) to the
 same run: a "packed (before)" column in the WASI table, a row in the start-up
 table and rows in the per-target table. --only picks sections (comma
-separated): main, targets, wasi, embedded, components, large, composition.
+separated): main, targets, wasi, embedded, components, large, composition,
+preinit.
 Any run that takes longer than --timeout seconds (default 60) in the WASI
 table is stopped and reported as "> 60 s". --wpack PATH measures that binary
 instead of building target/release/wpack.
@@ -42,7 +45,7 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ["main", "targets", "wasi", "embedded", "components", "large", "composition"]
+SECTIONS = ["main", "targets", "wasi", "embedded", "components", "large", "composition", "preinit"]
 
 
 def parse_args():
@@ -178,6 +181,8 @@ def main():
         large(wpack, wasmtime)
     if "composition" in only:
         composition(wpack)
+    if "preinit" in only:
+        preinit(wpack, wasmtime)
 
 
 def progress(msg):
@@ -670,6 +675,126 @@ def composition(wpack):
         size = lambda c: f"{c / 1e6:.2f} MB" if c >= 1e6 else f"{c / 1e3:.1f} KB"
         print(f"| {label} | {mb(path)} | " + " | ".join(
             f"{size(c)} ({100 * c / total:.0f}%)" for c in cells) + " |")
+    print()
+
+
+# --- Pre-initialization ------------------------------------------------------
+
+# samples/preinit: its start-up builds a table (a sieve and a totient table);
+# `wizer-initialize` builds it. The committed .wasm is used as is: the
+# source imports WASI's random_get directly, so it has no native build.
+PREINIT_WASM = ROOT / "samples/preinit/preinit.wasm"
+PREINIT_INIT = ["--init-func", "wizer-initialize"]
+PREINIT_ARGS = "1000003"
+
+
+def preinit(wpack, wasmtime):
+    """samples/preinit packed without and with --init-func, against the same
+    module under `wasmtime run` without and with `wasmtime wizer`: start-up,
+    peak RSS, file sizes, pack time, and whether the seed drawn at init is
+    frozen."""
+    progress("pre-initialized: packing samples/preinit")
+    shutil.copyfile(PREINIT_WASM, WORK / "preinit.wasm")
+    supported = "--init-func" in out(wpack, "--help")
+    run(wpack, "-q", WORK / "preinit.wasm", "-o", WORK / "preinit-packed")
+    if supported:
+        run(wpack, "-q", WORK / "preinit.wasm", *PREINIT_INIT, "-o", WORK / "preinit-init")
+    else:
+        progress(f"  {wpack} has no --init-func: its pre-initialized rows stay empty")
+    # `-S cli=y`: without it wasmtime's wizer links no WASI, and a module that
+    # imports WASI cannot be instantiated at all.
+    wizer = [wasmtime, "wizer", "-S", "cli=y"]
+    run(*wizer, WORK / "preinit.wasm", "-o", WORK / "preinit-wizer.wasm")
+    for name in ["preinit", "preinit-wizer"]:
+        run(wasmtime, "compile", WORK / f"{name}.wasm", "-o", WORK / f"{name}.cwasm")
+    settle(["preinit-packed"] + (["preinit-init"] if supported else []))
+
+    a = PREINIT_ARGS
+    # runner -> (command, the runner it is the pre-initialized form of)
+    runners = {
+        "wpack": (f"./preinit-packed {a}", None),
+        "wpack --init-func": (f"./preinit-init {a}", "wpack"),
+        "wasmtime run (.cwasm)": (f"{wasmtime} run --allow-precompiled preinit.cwasm {a}", None),
+        "wasmtime wizer + run (.cwasm)":
+            (f"{wasmtime} run --allow-precompiled preinit-wizer.cwasm {a}", "wasmtime run (.cwasm)"),
+        "wasmtime run (.wasm, compile cache)": (f"{wasmtime} run preinit.wasm {a}", None),
+        "wasmtime wizer + run (.wasm, compile cache)":
+            (f"{wasmtime} run preinit-wizer.wasm {a}", "wasmtime run (.wasm, compile cache)"),
+    }
+    if not supported:
+        del runners["wpack --init-func"]
+    cmds = {who: cmd for who, (cmd, _) in runners.items()}
+
+    # Every runner prints the same thing (but for --seed's lines).
+    seen = {who: subprocess.run(shlex.split(cmd), cwd=WORK, capture_output=True, text=True).stdout
+            for who, cmd in cmds.items()}
+    if len(set(seen.values())) != 1 or not seen["wpack"]:
+        sys.exit(f"preinit: runners disagree: {seen}")
+    # The pitfall: the seed drawn at init, in two runs of each.
+    def init_seed(cmd):
+        text = subprocess.run(shlex.split(cmd) + ["--seed"], cwd=WORK, capture_output=True, text=True).stdout
+        return re.search(r"^seed drawn at init: (\w+)$", text, re.M).group(1)
+    frozen = {who: init_seed(cmd) == init_seed(cmd) for who, cmd in cmds.items()}
+
+    progress("pre-initialized: start-up")
+    startup = hyperfine(cmds, runs=10 if QUICK else 30, warmup=3)
+    rss = {who: peak_rss_kib(cmd) for who, cmd in cmds.items()}
+    progress("pre-initialized: pack time")
+    packing = {
+        "wpack": f"{wpack} -q preinit.wasm -o p-preinit",
+        "wpack --init-func": f"{wpack} -q preinit.wasm {' '.join(PREINIT_INIT)} -o p-preinit-init",
+        "wasmtime wizer": f"{' '.join(map(str, wizer))} preinit.wasm -o p-preinit-wizer.wasm",
+        "wasmtime compile (original)": f"{wasmtime} compile preinit.wasm -o p-preinit.cwasm",
+        "wasmtime compile (wizer output)": f"{wasmtime} compile preinit-wizer.wasm -o p-preinit-wizer.cwasm",
+    }
+    if not supported:
+        del packing["wpack --init-func"]
+    pack = hyperfine(packing, runs=3 if QUICK else 10)
+
+    print(f"Pre-initialized: samples/preinit (its start-up builds a table, a sieve and a totient table), "
+          f"argument `{a}`; packed without and with `{' '.join(PREINIT_INIT)}`, and run by `wasmtime run` "
+          f"without and with `wasmtime wizer -S cli=y` first"
+          + ("" if supported else f"; this wpack has no `--init-func`") + "\n")
+    best = "wpack --init-func" if supported else None
+    print("| start-up | min | median | pre-initialization: faster by | / wpack --init-func | peak RSS | "
+          "seed drawn at init, two runs |")
+    print("|---|---|---|---|---|---|---|")
+    for who, (_, plain) in runners.items():
+        lo, med = startup[who]
+        speedup = f"**{startup[plain][1] / med:.1f}x**" if plain else ""
+        vs = f"{med / startup[best][1]:.2f}x" if best else "?"
+        print(f"| {who} | {fmt_s(lo)} | {fmt_s(med)} | {speedup} | {vs} | {rss[who] / 1024:.1f} MB | "
+              f"{'the same (frozen)' if frozen[who] else 'different'} |")
+    print()
+
+    def size(name):
+        path = WORK / name
+        return path.stat().st_size if path.exists() else None
+
+    print("| file | size | pre-initialized / not |\n|---|---|---|")
+    files = [("preinit.wasm", "preinit.wasm", None),
+             ("`wasmtime wizer` output (.wasm)", "preinit-wizer.wasm", "preinit.wasm"),
+             ("preinit.cwasm (`wasmtime compile`)", "preinit.cwasm", None),
+             ("`wasmtime wizer` output, compiled (.cwasm)", "preinit-wizer.cwasm", "preinit.cwasm"),
+             ("packed", "preinit-packed", None),
+             ("packed with `--init-func`", "preinit-init", "preinit-packed")]
+    for label, name, plain in files:
+        if size(name) is None or (name == "preinit-init" and not supported):
+            continue
+        ratio = f"{size(name) / size(plain):.2f}x" if plain else ""
+        print(f"| {label} | {mb(WORK / name)} | {ratio} |")
+    print()
+
+    print("| pack time | min | median | / without pre-initialization |\n|---|---|---|---|")
+    plain_of = {"wpack --init-func": "wpack", "wasmtime wizer": None,
+                "wasmtime compile (wizer output)": "wasmtime compile (original)"}
+    for who, (lo, med) in pack.items():
+        plain = plain_of.get(who)
+        ratio = f"{med / pack[plain][1]:.2f}x" if plain else ""
+        print(f"| {who} | {fmt_s(lo)} | {fmt_s(med)} | {ratio} |")
+    wiz = pack["wasmtime wizer"][1] + pack["wasmtime compile (wizer output)"][1]
+    print(f"| `wasmtime wizer` + `wasmtime compile` (sum of medians) | | {fmt_s(wiz)} | "
+          f"{wiz / pack['wasmtime compile (original)'][1]:.2f}x |")
     print()
 
 

@@ -17,6 +17,7 @@ wasm() { # SOURCE OUTPUT [extra rustc flags]
 
 for dir in samples/*/; do
   name=$(basename "$dir")
+  [ -f "$dir$name.rs" ] || continue  # samples/preinit-c: C, built by samples/build-c.sh
   wasm "$dir$name.rs" "$dir$name.wasm"
 done
 for src in tests/wasi/corpus/*.rs; do
@@ -24,6 +25,7 @@ for src in tests/wasi/corpus/*.rs; do
   wasm "$src" "${src%.rs}.wasm"
 done
 wasm tests/fixtures/env_import.rs tests/fixtures/env_import.wasm
+wasm tests/fixtures/preinit_world.rs tests/fixtures/preinit_world.wasm
 wasm tests/fixtures/reactor.rs tests/fixtures/reactor.wasm --crate-type cdylib
 
 # The same programs as components: rustc links them with wasm-component-ld,

@@ -59,3 +59,52 @@ fn data_segments_are_mapped_not_copied() {
         );
     }
 }
+
+/// A pre-initialized program (`--init-func`) whose init fills 64 MiB of its
+/// memory: the snapshot is data like any other, so it is mapped from the
+/// file at start, not copied.
+#[test]
+fn a_64_mib_snapshot_is_mapped_not_copied() {
+    const SNAPSHOT_MIB: u32 = 64;
+    let bytes = SNAPSHOT_MIB << 20;
+    // The init writes byte i%251+1 at 65536+i; `_start` checks one of them
+    // and says "ready" (or "not initialized"), then spins.
+    let wat = format!(
+        r#"(module
+          (import "wasi_snapshot_preview1" "fd_write"
+            (func $fd_write (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") {pages})
+          (data (i32.const 0) "ready\n")
+          (data (i32.const 8) "not initialized\n")
+          (func (export "init") (local $i i32)
+            (loop
+              (i32.store8 (i32.add (i32.const 65536) (local.get $i))
+                (i32.add (i32.rem_u (local.get $i) (i32.const 251)) (i32.const 1)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if 0 (i32.lt_u (local.get $i) (i32.const {bytes})))))
+          (func (export "_start")
+            (if (i32.eq (i32.load8_u (i32.const 66536)) (i32.const 248))
+              (then (i32.store (i32.const 32) (i32.const 0)) (i32.store (i32.const 36) (i32.const 6)))
+              (else (i32.store (i32.const 32) (i32.const 8)) (i32.store (i32.const 36) (i32.const 16))))
+            (drop (call $fd_write (i32.const 1) (i32.const 32) (i32.const 1) (i32.const 40)))
+            (loop (br 0))))"#,
+        pages = SNAPSHOT_MIB * 16 + 2,
+    );
+    let dir = tempdir();
+    let wasm = dir.path().join("filled.wasm");
+    std::fs::write(&wasm, wat::parse_str(wat).unwrap()).unwrap();
+    let packed = dir.path().join("filled");
+    pack(&wasm, &packed, &["--init-func", "init"]);
+    assert!(std::fs::metadata(&packed).unwrap().len() > u64::from(bytes));
+    let (rss, output) = resident_when_ready(Command::new(&packed).env("WPACK_DEBUG", "1"));
+    assert!(
+        stderr(&output).contains("module loaded from the file through its ELF section index"),
+        "{}",
+        stderr(&output)
+    );
+    eprintln!("a {SNAPSHOT_MIB} MiB snapshot: {rss} KiB resident at start");
+    assert!(
+        rss < 16 * 1024,
+        "{rss} KiB resident with a {SNAPSHOT_MIB} MiB snapshot"
+    );
+}

@@ -494,3 +494,69 @@ fn build_script_run() -> PathBuf {
     })
     .unwrap_or_else(|| panic!("no build script run of wpack in {}", build.display()))
 }
+
+/// Pre-initialized programs (`--init-func`): the packer runs the init on
+/// this machine and compiles the snapshot for each target; every stub must
+/// load that output as it loads a plain one. Packed with and without it for
+/// every target, run where an emulator allows.
+#[test]
+fn preinitialized_programs_run_on_every_target() {
+    let dir = tempdir();
+    std::fs::create_dir_all(dir.path().join("app")).unwrap();
+    std::fs::write(dir.path().join("app/hello.txt"), "hello, embedded world").unwrap();
+    let app = format!("{}::/app", dir.path().join("app").display());
+    let runnable = runnable_targets();
+    for target in ALL_TARGETS {
+        let tdir = dir.path().join(target);
+        std::fs::create_dir_all(tdir.join("data")).unwrap();
+        std::fs::write(tdir.join("data/x.txt"), "x-data").unwrap();
+        if target.contains("windows") {
+            wine_shim(&tdir);
+        }
+        for (name, init) in [
+            ("plain", &[][..]),
+            ("init", &["--init-func", "wizer-initialize"][..]),
+        ] {
+            let exe = tdir.join(if target.contains("windows") {
+                format!("{name}.exe")
+            } else {
+                name.to_owned()
+            });
+            let mut args = vec![
+                "--target",
+                target,
+                "--env",
+                "FIXED=f",
+                "--dir",
+                "data",
+                "--include",
+                &app,
+            ];
+            args.extend_from_slice(init);
+            pack(&fixture("preinit_world.wasm"), &exe, &args);
+            let file = std::fs::read(&exe).unwrap();
+            let packed = wpack_stub::payload::read(&file).unwrap();
+            assert_eq!(packed.manifest.init.is_some(), name == "init", "{target}");
+            if !runnable.contains(&target) {
+                continue; // macOS: packed and read back only
+            }
+            let (code, out, err) = run(target, &exe, &["a"], &tdir);
+            assert_eq!(code, Some(0), "{target} {name}: {err}");
+            let expected: &[&str] = if name == "init" {
+                &[
+                    "init: head=\"hello,\"",
+                    "init: dir=errno 76",
+                    "run: rest=\" embedded world\"",
+                ]
+            } else {
+                &["not pre-initialized"]
+            };
+            assert_contains_all(&format!("{target} {name}"), &out, expected);
+            assert_contains_all(
+                &format!("{target} {name}"),
+                &out,
+                &["run: args=[\"a\"]", "run: FIXED=f", "run: dir=\"x-data\""],
+            );
+        }
+    }
+}

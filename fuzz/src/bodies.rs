@@ -19,7 +19,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::collections::BTreeMap;
 
-use wpack_stub::manifest::{DirMapping, EnvVar, Manifest, Network, Program};
+use wpack_stub::manifest::{DirMapping, EnvVar, Init, InitDescriptor, Manifest, Network, Program};
 use wpack_stub::payload::{self, TRAILER_LEN};
 use wpack_stub::tree::{Entry, Kind, Tree};
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
@@ -771,6 +771,16 @@ fn sample_manifest() -> Manifest {
         }],
         program: Program::Module,
         network: Network::default(),
+        init: Some(Init {
+            func: "wizer-initialize".into(),
+            open: vec![InitDescriptor {
+                fd: 4,
+                tree: 0,
+                entry: 4,
+                position: 3,
+            }],
+            ..Init::default()
+        }),
     }
 }
 

@@ -19,6 +19,10 @@ Examples:
   wpack python.wasm --include app::/app --arg /app/main.py -o myapp
                                         one file: ./myapp ARGS runs /app/main.py ARGS
 
+  wpack app.wasm --init-func wizer-initialize
+                                        runs the export wizer-initialize now and packs
+                                        the memory it leaves: no set-up work at start
+
   wpack app.wasm --target x86_64-windows -o app.exe
   wpack inspect ./hello                 shows what a packed file holds
 
@@ -164,6 +168,37 @@ pub struct PackArgs {
     #[arg(long)]
     pub strip_names: bool,
 
+    /// Pre-initialize: instantiate the module now, run `_initialize` if it
+    /// exports one, then its export FUNC (no parameters, no results), and
+    /// pack a snapshot of the memory and globals it leaves (what `wasmtime
+    /// wizer` does). The program then starts from that state: work done in
+    /// FUNC is not redone at each start. FUNC sees only what is fixed now:
+    /// the --arg arguments, the --env NAME=VALUE values and the --include
+    /// trees. Stdin, --dir directories, --env NAME and --inherit-env values
+    /// are not there at init (the calls get the error they get without
+    /// them: EBADF, ENOTCAPABLE, unset); its output goes to wpack's stderr.
+    /// Random numbers and clock readings taken in FUNC are frozen into the
+    /// file, and so is the environment if the C library reads it then: see
+    /// docs/PREINIT.md. Core modules only.
+    #[arg(long, value_name = "FUNC")]
+    pub init_func: Option<String>,
+
+    /// With --init-func: keep exporting FUNC from the snapshot (by default
+    /// it is removed, as it has run). Needed by programs that call it again.
+    #[arg(long, requires = "init_func")]
+    pub keep_init_func: bool,
+
+    /// With --init-func: export the function SRC as DST in the snapshot,
+    /// replacing any DST, e.g. `_start=wizer.resume` for programs built
+    /// with the wizer.h pattern. Repeatable.
+    #[arg(
+        long = "rename-func",
+        value_name = "DST=SRC",
+        requires = "init_func",
+        value_parser = parse_rename
+    )]
+    pub rename_func: Vec<(String, String)>,
+
     /// Use this stub executable instead of the one built into wpack.
     #[arg(long, value_name = "PATH")]
     pub stub: Option<PathBuf>,
@@ -171,4 +206,16 @@ pub struct PackArgs {
     /// Print nothing but errors.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// `DST=SRC` of --rename-func.
+fn parse_rename(spec: &str) -> Result<(String, String), String> {
+    match spec.split_once('=') {
+        Some((dst, src)) if !dst.is_empty() && !src.is_empty() => {
+            Ok((dst.to_owned(), src.to_owned()))
+        }
+        _ => Err(format!(
+            "{spec:?}: give the new export name and the old one, as DST=SRC (e.g. _start=wizer.resume)"
+        )),
+    }
 }

@@ -77,6 +77,7 @@ pub fn read(specs: &[IncludeSpec], dirs: &[DirMapping], output: &Path) -> Result
         let guest = normalise_guest(&spec.guest);
         let guest = if meta.is_dir() {
             walk(&root, &root, "", &mut entries, &mut contents).with_context(|| shown.clone())?;
+            (entries, contents) = sort_by_path(entries, contents);
             guest
         } else if meta.is_file() {
             // A single file: its guest directory holds just that file.
@@ -269,6 +270,24 @@ fn normalise_guest(guest: &str) -> String {
     } else {
         trimmed.to_owned()
     }
+}
+
+/// The entries in the byte order of their paths, which readers rely on
+/// (docs/FORMAT.md), with the file contents in the same order. A walk is not
+/// in that order: it lists `a`, `a/x`, `a-b`, where `-` sorts before `/`.
+fn sort_by_path(entries: Vec<Entry>, contents: Vec<Vec<u8>>) -> (Vec<Entry>, Vec<Vec<u8>>) {
+    let mut data = contents.into_iter();
+    let mut paired: Vec<(Entry, Option<Vec<u8>>)> = entries
+        .into_iter()
+        .map(|e| {
+            let bytes =
+                matches!(e.kind, Kind::File { .. }).then(|| data.next().unwrap_or_default());
+            (e, bytes)
+        })
+        .collect();
+    paired.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+    let contents = paired.iter_mut().filter_map(|(_, c)| c.take()).collect();
+    (paired.into_iter().map(|(e, _)| e).collect(), contents)
 }
 
 /// Includes into the same guest directory become one tree (for example

@@ -7,7 +7,7 @@ use goblin::elf::Elf;
 use serde::Serialize;
 use wasmtime::{Config, Engine, ExternType, Module};
 use wpack_stub::tree::{Kind, Tree};
-use wpack_stub::{DirMapping, EnvVar, FORMAT_VERSION, Program, engine, macho, payload};
+use wpack_stub::{DirMapping, EnvVar, FORMAT_VERSION, Init, Program, engine, macho, payload};
 
 use crate::cli::InspectArgs;
 use crate::codesign::{self, SignatureInfo};
@@ -57,6 +57,8 @@ struct Report {
     /// `--inherit-network` and `--allow-ip-name-lookup`.
     inherit_network: bool,
     ip_name_lookup: bool,
+    /// `--init-func`: the payload is a snapshot taken after this ran.
+    pre_initialized: Option<Init>,
     /// A module's imports and exports with their kinds; a component's
     /// top-level interfaces (and functions) by name.
     imports: Option<Vec<String>>,
@@ -113,6 +115,7 @@ pub fn inspect(args: &InspectArgs) -> Result<()> {
         embedded: manifest.trees.iter().map(summarise).collect(),
         inherit_network: manifest.network.inherit,
         ip_name_lookup: manifest.network.ip_name_lookup,
+        pre_initialized: manifest.init,
         imports,
         exports,
     };
@@ -303,6 +306,25 @@ fn as_text(r: &Report) -> String {
             (true, true) => "host network and name lookup",
         }
         .into(),
+    );
+    line(
+        "Initialized:",
+        match &r.pre_initialized {
+            None => "at each start (not pre-initialized)".into(),
+            Some(init) => {
+                let mut text = format!("at pack time, by `{}` (--init-func)", init.func);
+                if init.kept {
+                    text.push_str(", still exported");
+                }
+                for (dst, src) in &init.renames {
+                    text.push_str(&format!(", `{src}` renamed `{dst}`"));
+                }
+                if !init.open.is_empty() {
+                    text.push_str(&format!(", {} embedded files left open", init.open.len()));
+                }
+                text
+            }
+        },
     );
     for (label, items) in [("Imports:", &r.imports), ("Exports:", &r.exports)] {
         match items {

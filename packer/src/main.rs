@@ -2,7 +2,8 @@
 //!
 //! The work is split by concern: `cli` (arguments), `compile` (checking and
 //! precompiling the module), `include` (files embedded with --include),
-//! `inspect` (reading a packed file back),
+//! `inspect` (reading a packed file back), `preinit` (running an init
+//! function at pack time, --init-func),
 //! `stub_image` and `targets` (the runtime the output starts as, per
 //! platform), `codesign` (signing macOS outputs), `output` (writing the
 //! result safely) and `pack` (the steps in order).
@@ -14,6 +15,7 @@ mod include;
 mod inspect;
 mod output;
 mod pack;
+mod preinit;
 mod stub_image;
 mod targets;
 

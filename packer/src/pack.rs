@@ -9,7 +9,7 @@ use wpack_stub::{Manifest, Network, Program, macho, payload};
 
 use crate::cli::PackArgs;
 use crate::targets::Format;
-use crate::{codesign, compile, include, output, stub_image};
+use crate::{codesign, compile, include, output, preinit, stub_image};
 
 /// Modules above this size get a line saying compilation is under way.
 const ANNOUNCE_COMPILE_ABOVE: usize = 1 << 20;
@@ -68,17 +68,33 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
             human(included.total_bytes())
         );
     }
+    let (wasm, init) = match &cli.init_func {
+        Some(func) => {
+            let snapshot = preinitialize(cli, func, &wasm, &included, &output)
+                .with_context(|| shown.to_string())?;
+            // Renames may have taken `_start` away.
+            compile::check(&snapshot.wasm)
+                .with_context(|| format!("{shown}, pre-initialized by {func}"))?;
+            (snapshot.wasm, Some(snapshot.init))
+        }
+        None => (wasm, None),
+    };
     let wasm = if cli.strip_names {
         compile::without_names(&wasm).with_context(|| shown.to_string())?
     } else {
         wasm
     };
     let compiled = if !cli.quiet && wasm.len() > ANNOUNCE_COMPILE_ABOVE {
-        with_progress(
-            &format!("compiling {shown} for {}", target.name),
-            wasm.len(),
-            || compile::precompile(&wasm, &program, target, &cli.cpu),
-        )
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let expected = wasm.len() as f64 / (BYTES_PER_CORE_SECOND * cores);
+        eprintln!(
+            "wpack: compiling {shown} for {} ({}), about {expected:.0}s...",
+            target.name,
+            human(wasm.len())
+        );
+        with_progress("compiling", Some(expected), || {
+            compile::precompile(&wasm, &program, target, &cli.cpu)
+        })
     } else {
         compile::precompile(&wasm, &program, target, &cli.cpu)
     }
@@ -102,6 +118,7 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
             inherit: cli.inherit_network,
             ip_name_lookup: cli.allow_ip_name_lookup,
         },
+        init,
     };
     let contents: Vec<&[u8]> = included.contents.iter().map(Vec::as_slice).collect();
     match target.format {
@@ -163,17 +180,62 @@ fn macos_file(
     Ok(file)
 }
 
-/// Runs `work` (compilation, which reports no progress of its own) while a
-/// line on stderr shows the time spent and an estimate of how far it got,
-/// from measured throughput (1.75 MB of wasm per second per core for the
+/// Runs the module's init function (`--init-func`) with what the program
+/// will be given that is fixed now, and returns the snapshot.
+fn preinitialize(
+    cli: &PackArgs,
+    func: &str,
+    wasm: &[u8],
+    included: &include::Included,
+    output: &std::path::Path,
+) -> Result<preinit::Snapshot> {
+    let request = preinit::Request {
+        func: func.to_owned(),
+        keep: cli.keep_init_func,
+        renames: cli.rename_func.clone(),
+    };
+    let world = preinit::World {
+        program_name: preinit::program_name(output),
+        args: &cli.args,
+        env: cli
+            .env
+            .iter()
+            .filter_map(|var| Some((var.name.clone(), var.value.clone()?)))
+            .collect(),
+        dirs: cli.dirs.iter().map(|dir| dir.guest.clone()).collect(),
+        host_fs: cli.host_fs,
+        trees: &included.trees,
+        contents: &included.contents,
+    };
+    let started = Instant::now();
+    let snapshot = if cli.quiet {
+        preinit::run(wasm, &request, &world)
+    } else {
+        with_progress("initializing", None, || {
+            preinit::run(wasm, &request, &world)
+        })
+    }?;
+    if !cli.quiet {
+        eprintln!(
+            "wpack: ran {func} in {:.2}s; the snapshot is {}",
+            started.elapsed().as_secs_f64(),
+            human(snapshot.wasm.len())
+        );
+    }
+    Ok(snapshot)
+}
+
+/// Compilation speed, measured: 1.75 MB of wasm per second per core for the
 /// 300 000-function module of BENCHMARKS.md, 0.5 for a 5 MB one of 60 000
-/// small functions; the slower rate is used). On a terminal the line updates
-/// in place; otherwise a line every 2 seconds.
-fn with_progress<T: Send>(what: &str, size: usize, work: impl FnOnce() -> T + Send) -> T {
+/// small functions; the slower rate is used for estimates.
+const BYTES_PER_CORE_SECOND: f64 = 0.5e6;
+
+/// Runs `work` (compilation or an init function, which report no progress
+/// of their own) while stderr shows the time spent and, given the
+/// `expected` seconds, an estimate of how far it got. On a terminal the
+/// line updates in place; otherwise a line every 2 seconds.
+fn with_progress<T: Send>(verb: &str, expected: Option<f64>, work: impl FnOnce() -> T + Send) -> T {
     use std::io::IsTerminal;
-    const BYTES_PER_CORE_SECOND: f64 = 0.5e6;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-    let expected = size as f64 / (BYTES_PER_CORE_SECOND * cores);
     let tty = std::io::stderr().is_terminal();
     let started = Instant::now();
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
@@ -183,7 +245,6 @@ fn with_progress<T: Send>(what: &str, size: usize, work: impl FnOnce() -> T + Se
             let _ = done_tx.send(());
             result
         });
-        eprintln!("wpack: {what} ({}), about {expected:.0}s...", human(size));
         // WPACK_PROGRESS_MS overrides the interval (the tests use it, so
         // that they do not depend on how fast this machine compiles).
         let tick = std::env::var("WPACK_PROGRESS_MS")
@@ -191,22 +252,28 @@ fn with_progress<T: Send>(what: &str, size: usize, work: impl FnOnce() -> T + Se
             .and_then(|ms| ms.parse().ok())
             .map(std::time::Duration::from_millis)
             .unwrap_or(std::time::Duration::from_secs(if tty { 1 } else { 2 }));
+        let mut ticked = false;
         while done_rx.recv_timeout(tick).is_err() {
+            ticked = true;
             let spent = started.elapsed().as_secs_f64();
-            let percent = (100.0 * spent / expected).min(99.0);
+            let done = expected
+                .map(|expected| {
+                    format!(", about {:.0}% done", (100.0 * spent / expected).min(99.0))
+                })
+                .unwrap_or_default();
             if tty {
-                eprint!("\rwpack: compiling: {spent:.0}s, about {percent:.0}% done ");
+                eprint!("\rwpack: {verb}: {spent:.0}s{done} ");
             } else {
-                eprintln!("wpack: compiling: {spent:.1}s, about {percent:.0}% done");
+                eprintln!("wpack: {verb}: {spent:.1}s{done}");
             }
         }
-        if tty {
+        if tty && ticked {
             eprintln!(
-                "\rwpack: compiled in {:.1}s                      ",
+                "\rwpack: {verb} took {:.1}s                      ",
                 started.elapsed().as_secs_f64()
             );
         }
-        worker.join().expect("the compiler thread panicked")
+        worker.join().expect("the worker thread panicked")
     })
 }
 
@@ -228,6 +295,9 @@ fn check_options(cli: &PackArgs, program: &Program, input: &impl std::fmt::Displ
             }
         }
         Program::Component { .. } => {
+            if cli.init_func.is_some() {
+                return Err(preinit::InitError::Component).with_context(|| input.to_string());
+            }
             for (set, flag) in [
                 (!cli.includes.is_empty(), "--include"),
                 (cli.strip_names, "--strip-names"),

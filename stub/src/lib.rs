@@ -9,16 +9,24 @@
 //! with and the stub loads with, which must agree exactly.
 //!
 //! With the `runtime` feature it is also the stub itself ([`runtime`]);
-//! the packer uses it without.
+//! the packer uses it without. The `wasi` feature adds what running a core
+//! module needs on both sides, because the packer runs one to pre-initialize
+//! it (`--init-func`): embedded trees as directories of the WASI host
+//! ([`embedded`]) and how a trap is reported ([`trap`]).
 
 pub mod elf_index;
+#[cfg(feature = "wasi")]
+pub mod embedded;
 pub mod engine;
 pub mod macho;
 pub mod manifest;
 pub mod payload;
+pub mod report;
 #[cfg(feature = "runtime")]
 pub mod runtime;
+#[cfg(any(feature = "runtime", feature = "wasi"))]
+pub mod trap;
 pub mod tree;
 
-pub use manifest::{DirMapping, EnvVar, Manifest, Network, Program};
+pub use manifest::{DirMapping, EnvVar, Init, InitDescriptor, Manifest, Network, Program};
 pub use payload::{FORMAT_VERSION, FormatError, PAYLOAD_ALIGN, Packed, TRAILER_LEN};

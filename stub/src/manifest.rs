@@ -38,6 +38,37 @@ pub struct Manifest {
     pub program: Program,
     /// `--inherit-network` and `--allow-ip-name-lookup` (components only).
     pub network: Network,
+    /// `--init-func`: the payload is a snapshot taken after this init ran.
+    pub init: Option<Init>,
+}
+
+/// How a module was pre-initialized at pack time (`--init-func`): the
+/// payload is the snapshot of its memories and globals after the init
+/// function returned, compiled in place of the module.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Init {
+    /// The export that ran (after `_initialize`, if the module has one).
+    pub func: String,
+    /// `--keep-init-func`: the snapshot still exports `func`.
+    pub kept: bool,
+    /// `--rename-func DST=SRC`, as (DST, SRC), in order.
+    pub renames: Vec<(String, String)>,
+    /// Files and directories of embedded trees the init left open: the
+    /// snapshot holds their numbers, so the stub opens them again at the
+    /// same numbers before `_start`.
+    pub open: Vec<InitDescriptor>,
+}
+
+/// A descriptor open when the init returned, inside an embedded tree.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InitDescriptor {
+    pub fd: u32,
+    /// Index into `Manifest::trees`.
+    pub tree: u32,
+    /// Index into that tree's entries: a file or a directory.
+    pub entry: u32,
+    /// Read position of a file.
+    pub position: u64,
 }
 
 /// The kind of program in the payload.
@@ -238,6 +269,17 @@ mod tests {
                 inherit: true,
                 ip_name_lookup: false,
             },
+            init: Some(Init {
+                func: "wizer-initialize".into(),
+                kept: false,
+                renames: vec![("_start".into(), "wizer.resume".into())],
+                open: vec![InitDescriptor {
+                    fd: 5,
+                    tree: 0,
+                    entry: 2,
+                    position: 17,
+                }],
+            }),
         };
         let bytes = m.to_bytes();
         assert_eq!(Manifest::from_bytes(&bytes).unwrap(), m);

@@ -36,7 +36,7 @@ use crate::manifest::Manifest;
 use crate::tree;
 
 /// Bumped on any change to the layout or to the manifest's types.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 
 /// The last eight bytes of every packed file.
 pub const MAGIC: [u8; 8] = *b"WPACK\0\r\n";
@@ -222,23 +222,26 @@ pub fn payload_offset_for(stub_len: u64) -> u64 {
     stub_len.div_ceil(PAYLOAD_ALIGN) * PAYLOAD_ALIGN
 }
 
-/// Writes a complete packed file: `stub` (its ELF header pointed at the
-/// index), the embedded files, padding, `payload`, the ELF section index,
-/// `manifest`, trailer. `contents` holds the bytes of the manifest's
-/// embedded files in manifest order; their offsets are filled in here.
-/// Returns where the payload starts.
-pub fn write(
-    out: &mut impl Write,
-    stub: &[u8],
-    payload: &[u8],
-    manifest: &Manifest,
-    contents: &[&[u8]],
-) -> io::Result<u64> {
-    let mut manifest = manifest.clone();
-    let mut end = stub.len() as u64;
+/// Where [`place`] put the embedded files.
+pub struct Placed<'a> {
+    /// Each file's offset and bytes, in manifest order.
+    pub files: Vec<(u64, &'a [u8])>,
+    /// Where the last one ends.
+    pub end: u64,
+}
+
+/// Lays out the embedded files from `start` on: fills in the offset and
+/// length of each file of `trees`, whose bytes are `contents` in manifest
+/// order.
+pub fn place<'a>(
+    trees: &mut [tree::Tree],
+    contents: &[&'a [u8]],
+    start: u64,
+) -> io::Result<Placed<'a>> {
+    let mut end = start;
     let mut placed = Vec::with_capacity(contents.len());
     let mut next = contents.iter();
-    for entry in manifest.trees.iter_mut().flat_map(|t| &mut t.entries) {
+    for entry in trees.iter_mut().flat_map(|t| &mut t.entries) {
         if let tree::Kind::File { offset, len, .. } = &mut entry.kind {
             let data = next.next().ok_or_else(|| {
                 io::Error::new(io::ErrorKind::InvalidInput, "fewer contents than files")
@@ -255,6 +258,23 @@ pub fn write(
             "more contents than files",
         ));
     }
+    Ok(Placed { files: placed, end })
+}
+
+/// Writes a complete packed file: `stub` (its ELF header pointed at the
+/// index), the embedded files, padding, `payload`, the ELF section index,
+/// `manifest`, trailer. `contents` holds the bytes of the manifest's
+/// embedded files in manifest order; their offsets are filled in here.
+/// Returns where the payload starts.
+pub fn write(
+    out: &mut impl Write,
+    stub: &[u8],
+    payload: &[u8],
+    manifest: &Manifest,
+    contents: &[&[u8]],
+) -> io::Result<u64> {
+    let mut manifest = manifest.clone();
+    let Placed { files: placed, end } = place(&mut manifest.trees, contents, stub.len() as u64)?;
     let manifest = manifest.to_bytes();
     let payload_offset = payload_offset_for(end);
     let (index, stub_header) = match elf_index::build(stub, payload, payload_offset) {
@@ -553,6 +573,7 @@ mod properties {
             }],
             program: crate::manifest::Program::Module,
             network: crate::manifest::Network::default(),
+            init: None,
         }
     }
 

@@ -35,6 +35,15 @@ pub fn tempdir() -> TempDir {
     tempfile::tempdir().expect("cannot create a temporary directory")
 }
 
+/// The reference `wasmtime` CLI (scripts/reference-wasmtime.sh installs it).
+pub fn reference_wasmtime() -> PathBuf {
+    let out = Command::new(root().join("scripts/reference-wasmtime.sh"))
+        .output()
+        .expect("scripts/reference-wasmtime.sh");
+    assert!(out.status.success(), "{}", stderr(&out));
+    PathBuf::from(stdout(&out).trim())
+}
+
 /// Runs `wpack ARGS...` and returns its output.
 pub fn wpack(args: &[&str]) -> Output {
     Command::new(wpack_bin())

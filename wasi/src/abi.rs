@@ -533,6 +533,7 @@ fn fd_filestat_set_times(ctx: &mut WasiCtx, fd: u32, atim: u64, mtim: u64, fst: 
 }
 
 fn fd_prestat_get(ctx: &mut WasiCtx, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> Result<()> {
+    ctx.preopens_listed = true;
     let Descriptor::Dir {
         preopen: Some(name),
         ..

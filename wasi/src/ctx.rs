@@ -85,6 +85,11 @@ impl Table {
         self.used.get_mut(&fd).ok_or(Errno::BADF)
     }
 
+    /// Every descriptor, by number.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &Descriptor)> {
+        self.used.iter().map(|(fd, desc)| (*fd, desc))
+    }
+
     pub fn remove(&mut self, fd: u32) -> Result<Descriptor, Errno> {
         let desc = self.used.remove(&fd).ok_or(Errno::BADF)?;
         self.free.insert(fd);
@@ -121,20 +126,31 @@ pub struct WasiCtx {
     pub(crate) start: Instant,
     /// The program's memory, found on the first call that needs it.
     pub(crate) memory: Option<crate::abi::Memory>,
+    /// Whether the program asked for the preopened directories
+    /// (`fd_prestat_get`): wasi-libc keeps the answer in its memory.
+    pub(crate) preopens_listed: bool,
 }
 
 impl WasiCtx {
     /// A context with the process's stdio as descriptors 0-2.
     pub fn new() -> WasiCtx {
+        WasiCtx::with_stdio([Some(Stdio::In), Some(Stdio::Out), Some(Stdio::Err)])
+    }
+
+    /// A context whose descriptors 0-2 are the given streams of this
+    /// process, or closed (`None`): e.g. a program's stdout sent to this
+    /// process's stderr.
+    pub fn with_stdio(streams: [Option<Stdio>; 3]) -> WasiCtx {
         let mut table = Table::default();
-        for (stream, tty) in [
-            (Stdio::In, std::io::stdin().is_terminal()),
-            (Stdio::Out, std::io::stdout().is_terminal()),
-            (Stdio::Err, std::io::stderr().is_terminal()),
-        ] {
-            table
-                .push(Descriptor::Stdio { stream, tty })
-                .expect("an empty table has room");
+        for (fd, stream) in (0..).zip(streams) {
+            if let Some(stream) = stream {
+                let tty = match stream {
+                    Stdio::In => std::io::stdin().is_terminal(),
+                    Stdio::Out => std::io::stdout().is_terminal(),
+                    Stdio::Err => std::io::stderr().is_terminal(),
+                };
+                table.insert_at(fd, Descriptor::Stdio { stream, tty });
+            }
         }
         WasiCtx {
             args: Vec::new(),
@@ -142,6 +158,7 @@ impl WasiCtx {
             table,
             start: Instant::now(),
             memory: None,
+            preopens_listed: false,
         }
     }
 
@@ -163,6 +180,25 @@ impl WasiCtx {
                 listing: None,
             })
             .expect("the table has room for preopens")
+    }
+}
+
+impl WasiCtx {
+    /// The descriptor table as the program left it.
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
+    /// Puts `desc` at number `fd`, replacing what was there: how an
+    /// embedder recreates descriptors a program had before (wpack: those
+    /// open when it was pre-initialized).
+    pub fn restore(&mut self, fd: u32, desc: Descriptor) {
+        self.table.insert_at(fd, desc);
+    }
+
+    /// Whether the program has asked which directories are preopened.
+    pub fn preopens_listed(&self) -> bool {
+        self.preopens_listed
     }
 }
 

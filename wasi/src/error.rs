@@ -43,6 +43,9 @@ impl Errno {
     pub const SPIPE: Errno = Errno(70);
     pub const TXTBSY: Errno = Errno(74);
     pub const XDEV: Errno = Errno(75);
+    /// Outside every capability the program was given (wasi-libc reports a
+    /// path under no preopen so).
+    pub const NOTCAPABLE: Errno = Errno(76);
 }
 
 impl fmt::Debug for Errno {

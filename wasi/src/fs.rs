@@ -122,6 +122,9 @@ pub trait File {
     /// Opened for reading / for writing (rights derive from these).
     fn readable(&self) -> bool;
     fn writable(&self) -> bool;
+    /// For embedders that need to know which of their files a descriptor
+    /// holds (wpack carries files opened at pre-initialization over).
+    fn as_any(&self) -> &dyn Any;
 }
 
 /// An open directory: every path is resolved inside it, never above it.

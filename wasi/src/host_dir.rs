@@ -462,4 +462,8 @@ impl File for HostFile {
     fn writable(&self) -> bool {
         self.writable
     }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
 }

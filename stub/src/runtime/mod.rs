@@ -12,12 +12,10 @@
 //! `image.rs` loads the payload, `run.rs` holds what both kinds share
 //! (arguments, environment, directories, exit statuses), `module.rs` (with
 //! wpack's own WASI preview 1 host, `wpack-wasi`, and the embedded trees of
-//! `embedded.rs`) and `component.rs` instantiate and run.
+//! [`crate::embedded`]) and `component.rs` instantiate and run.
 
 #[cfg(feature = "component")]
 mod component;
-#[cfg(feature = "module")]
-mod embedded;
 mod image;
 #[cfg(feature = "module")]
 mod module;

@@ -10,8 +10,8 @@ use wasmtime::{Engine, Linker, Module, Store};
 use wpack_wasi::{HostDir, I32Exit, WasiCtx};
 
 use super::Runnable;
-use super::embedded::EmbeddedDir;
 use super::run::setup;
+use crate::embedded::EmbeddedDir;
 use crate::manifest::Manifest;
 
 impl Runnable for Module {
@@ -49,9 +49,21 @@ impl Runnable for Module {
         }
         // Embedded trees come after the host directories, in the order given.
         let file = file.unwrap_or_default();
-        for tree in EmbeddedDir::trees(file, std::mem::take(&mut manifest.trees)) {
-            let guest = tree.guest().to_owned();
-            wasi.preopen(Box::new(tree), &guest);
+        let trees = EmbeddedDir::trees(file, std::mem::take(&mut manifest.trees));
+        for tree in &trees {
+            wasi.preopen(Box::new(tree.clone()), tree.guest());
+        }
+        // What a pre-initialized program opened in its trees at pack time:
+        // its memory holds these numbers.
+        for open in manifest.init.iter().flat_map(|init| &init.open) {
+            let desc = usize::try_from(open.tree)
+                .ok()
+                .and_then(|tree| trees.get(tree))
+                .and_then(|tree| tree.reopen(open))
+                .ok_or_else(|| {
+                    anyhow!("the packed file is damaged (a descriptor of its pre-initialization names no embedded file); download or pack the program again")
+                })?;
+            wasi.restore(open.fd, desc);
         }
         let mut linker: Linker<WasiCtx> = Linker::new(engine);
         wpack_wasi::add_to_linker(&mut linker).map_err(|e| anyhow!("cannot set up WASI: {e}"))?;

@@ -6,11 +6,13 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Result, anyhow};
 use wasmtime::{Trap, WasmBacktrace};
+
+use crate::trap::describe_backtrace;
 
 use super::Runnable;
 use super::image::Loaded;
@@ -20,26 +22,7 @@ use crate::manifest::Manifest;
 /// Unix, abort's 3 on Windows), so scripts that wrap either see the same.
 const TRAP_EXIT_CODE: u8 = if cfg!(windows) { 3 } else { 134 };
 
-/// Frames of the wasm backtrace shown after a trap, innermost first.
-const BACKTRACE_FRAMES: usize = 6;
-
-/// Writes one line to stderr. Unlike `eprintln!`, never panics: with stderr
-/// closed the line is lost, but the exit status still tells what happened.
-pub fn report(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
-
-/// The name this program was started as, without directories, for messages.
-pub fn program_name() -> String {
-    std::env::args_os()
-        .next()
-        .map(|arg0| match Path::new(&arg0).file_name() {
-            Some(name) => name.to_string_lossy().into_owned(),
-            None => arg0.to_string_lossy().into_owned(),
-        })
-        .unwrap_or_else(|| "wpack-program".to_owned())
-}
+pub use crate::report::{program_name, report};
 
 /// Runs the program to its end and turns that end into an exit status.
 pub fn run<P: Runnable>(program: &str, loaded: Loaded<P>) -> Result<ExitCode> {
@@ -210,30 +193,4 @@ fn host_fs() -> Result<Vec<Preopen>> {
 fn lossy(s: OsString) -> String {
     s.into_string()
         .unwrap_or_else(|s| s.to_string_lossy().into_owned())
-}
-
-/// Innermost frames that only say how a program aborts (Rust's panic and
-/// abort machinery); skipped so the line starts at the program's own code.
-const ABORT_FRAMES: [&str; 5] = ["abort", "std::", "core::", "__rustc::", "__rust_"];
-
-/// " (at f <- g <- _start)", innermost first, or "" without frames.
-fn describe_backtrace(backtrace: &WasmBacktrace) -> String {
-    let names: Vec<String> = backtrace
-        .frames()
-        .iter()
-        .map(|frame| match frame.func_name() {
-            Some(name) => format!("{:#}", rustc_demangle::demangle(name)),
-            // Packed with --strip-names, or a module built without names.
-            None => format!("wasm function {}", frame.func_index()),
-        })
-        .skip_while(|name| ABORT_FRAMES.iter().any(|p| name.starts_with(p)))
-        .collect();
-    if names.is_empty() {
-        return String::new();
-    }
-    let mut shown = names[..names.len().min(BACKTRACE_FRAMES)].join(" <- ");
-    if names.len() > BACKTRACE_FRAMES {
-        shown.push_str(&format!(" <- ... {} more", names.len() - BACKTRACE_FRAMES));
-    }
-    format!(" (at {shown})")
 }

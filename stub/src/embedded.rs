@@ -14,12 +14,14 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use wpack_wasi::Errno;
+use wpack_wasi::ctx::Descriptor;
 use wpack_wasi::fs::{
     Advice, Dir, DirEntry, Entries, File, Filestat, Filetype, FsResult, NewTime, OpenOptions,
     Opened,
 };
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::manifest::InitDescriptor;
 use crate::tree::{Kind, LookupError, Tree};
 
 /// `st_dev` of every embedded entry ("wpk").
@@ -66,10 +68,10 @@ impl Shared {
         let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
         if !verified.contains(&entry) {
             if xxh3_64(bytes) != hash {
-                super::run::report(&format!(
+                crate::report::report(&format!(
                     "{}: the embedded file {} is damaged (checksum mismatch); download or pack \
                      the program again",
-                    super::run::program_name(),
+                    crate::report::program_name(),
                     self.tree.entries[entry].path
                 ));
                 return Err(Errno::IO);
@@ -89,6 +91,7 @@ impl Shared {
 }
 
 /// A directory of an embedded tree (the root is the tree's preopen).
+#[derive(Clone)]
 pub struct EmbeddedDir {
     shared: Arc<Shared>,
     entry: usize,
@@ -121,6 +124,52 @@ impl EmbeddedDir {
     /// The directory name the program sees the tree under.
     pub fn guest(&self) -> &str {
         &self.shared.tree.guest
+    }
+
+    /// What `desc`, numbered `fd`, holds if it is a file or directory the
+    /// program opened inside an embedded tree (not a tree's preopen).
+    pub fn locate(fd: u32, desc: &Descriptor) -> Option<InitDescriptor> {
+        let (shared, entry, position) = match desc {
+            Descriptor::File { file, position, .. } => {
+                let file = file.as_any().downcast_ref::<EmbeddedFile>()?;
+                (&file.shared, file.entry, *position)
+            }
+            Descriptor::Dir {
+                dir, preopen: None, ..
+            } => {
+                let dir = dir.as_any().downcast_ref::<EmbeddedDir>()?;
+                (&dir.shared, dir.entry, 0)
+            }
+            _ => return None,
+        };
+        Some(InitDescriptor {
+            fd,
+            tree: u32::try_from(shared.index).ok()?,
+            entry: u32::try_from(entry).ok()?,
+            position,
+        })
+    }
+
+    /// `open`'s descriptor again, from this tree's root: what the program
+    /// opened while it was pre-initialized. `None` if the tree has no such
+    /// entry (a damaged manifest).
+    pub fn reopen(&self, open: &InitDescriptor) -> Option<Descriptor> {
+        let entry = usize::try_from(open.entry).ok()?;
+        let shared = Arc::clone(&self.shared);
+        Some(match shared.tree.entries.get(entry)?.kind {
+            Kind::Dir => Descriptor::Dir {
+                dir: Box::new(EmbeddedDir { shared, entry }),
+                preopen: None,
+                listing: None,
+            },
+            Kind::File { .. } => Descriptor::File {
+                file: Box::new(EmbeddedFile { shared, entry }),
+                position: open.position,
+                append: false,
+                nonblocking: false,
+            },
+            Kind::Symlink { .. } => return None,
+        })
     }
 
     fn lookup(&self, path: &str, follow: bool) -> FsResult<usize> {
@@ -293,5 +342,9 @@ impl File for EmbeddedFile {
 
     fn writable(&self) -> bool {
         false
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
     }
 }
