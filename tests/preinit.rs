@@ -300,6 +300,16 @@ fn bad_init_functions_are_refused_in_one_line() {
         "pre-initialized by init: exports no `_start` function",
     );
     refuses(
+        &plain,
+        &[
+            "--init-func",
+            "init",
+            "--rename-func",
+            "_start=wizer.resume",
+        ],
+        "--rename-func _start=wizer.resume: it exports no function `wizer.resume` to rename",
+    );
+    refuses(
         &root().join("samples/hello/hello-p2.wasm"),
         &INIT,
         "--init-func is for core modules; this is a WASI 0.2 component",

@@ -87,6 +87,8 @@ pub enum InitError {
          initializes it (e.g. `wizer-initialize`)"
     )]
     IsStart,
+    #[error("--rename-func {dst}={src}: it exports no function `{src}` to rename")]
+    NoRenameSource { dst: String, src: String },
     #[error("--init-func {func}: the export is a {kind}, not a function")]
     NotAFunction { func: String, kind: &'static str },
     #[error(
@@ -139,6 +141,14 @@ pub fn run(wasm: &[u8], request: &Request, world: &World) -> Result<Snapshot, In
         InitError::Internal(format!("cannot compile it to run here: {}", one_line(&e)))
     })?;
     check_init_func(&module, &request.func)?;
+    for (dst, src) in &request.renames {
+        if !matches!(module.get_export(src), Some(wasmtime::ExternType::Func(_))) {
+            return Err(InitError::NoRenameSource {
+                dst: dst.clone(),
+                src: src.clone(),
+            });
+        }
+    }
 
     let mut store = Store::new(&engine, context(world)?);
     let mut linker: Linker<WasiCtx> = Linker::new(&engine);

@@ -97,6 +97,7 @@ fn special_filetype(_: cap::FileType) -> Filetype {
 /// alone must tell files on different devices apart (wasmtime hashes the
 /// pair; this mix keeps a directory entry's number computable from the
 /// directory's device without a stat per entry).
+#[cfg(unix)]
 fn guest_ino(dev: u64, ino: u64) -> u64 {
     ino ^ dev.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(32)
 }
