@@ -299,27 +299,22 @@ fn merge(trees: Vec<(Tree, Vec<Vec<u8>>)>) -> Result<Vec<(Tree, Vec<Vec<u8>>)>> 
             merged.push((tree, contents));
             continue;
         };
-        // Pair every file entry with its contents, merge, sort, split again.
-        let mut all: Vec<(Entry, Option<Vec<u8>>)> = Vec::new();
-        for (t, c) in [(&into.0, &into.1), (&tree, &contents)] {
-            let mut data = c.iter();
-            for e in &t.entries {
-                let bytes =
-                    matches!(e.kind, Kind::File { .. }).then(|| data.next().unwrap().clone());
-                all.push((e.clone(), bytes));
-            }
-        }
-        all.sort_by(|a, b| a.0.path.cmp(&b.0.path));
-        all.dedup_by(|b, a| a.0.path == b.0.path && a.0.kind == Kind::Dir && b.0.kind == Kind::Dir);
-        if let Some(pair) = all.windows(2).find(|w| w[0].0.path == w[1].0.path) {
+        let entries = [std::mem::take(&mut into.0.entries), tree.entries].concat();
+        let contents = [std::mem::take(&mut into.1), contents].concat();
+        let (mut entries, contents) = sort_by_path(entries, contents);
+        // A directory in both is one directory (directories have no
+        // contents, so the contents stay in step); anything else twice is
+        // refused.
+        entries.dedup_by(|b, a| a.path == b.path && a.kind == Kind::Dir && b.kind == Kind::Dir);
+        if let Some(pair) = entries.windows(2).find(|w| w[0].path == w[1].path) {
             bail!(
                 "--include: {}/{} is included twice; include it once",
                 tree.guest,
-                pair[0].0.path
+                pair[0].path
             );
         }
-        into.0.entries = all.iter().map(|(e, _)| e.clone()).collect();
-        into.1 = all.into_iter().filter_map(|(_, c)| c).collect();
+        into.0.entries = entries;
+        into.1 = contents;
     }
     Ok(merged)
 }

@@ -20,7 +20,7 @@
 //! `ENOTCAPABLE`), inherited variables and `--env NAME` values. Its stdout
 //! and stderr go to the packer's stderr.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use thiserror::Error;
@@ -204,13 +204,9 @@ fn context(world: &World) -> Result<WasiCtx, InitError> {
     let mut args = vec![world.program_name.clone()];
     args.extend(world.args.iter().cloned());
     wasi.set_args(args);
-    let mut env: Vec<(String, String)> = Vec::new();
-    for (name, value) in &world.env {
-        env.retain(|(n, _)| n != name);
-        env.push((name.clone(), value.clone()));
-    }
-    env.sort();
-    wasi.set_env(env);
+    // As the stub orders them: by name, a later value winning.
+    let env: BTreeMap<String, String> = world.env.iter().cloned().collect();
+    wasi.set_env(env.into_iter().collect());
     for guest in &world.dirs {
         wasi.preopen(Box::new(Unavailable), guest);
     }
@@ -234,22 +230,14 @@ fn context(world: &World) -> Result<WasiCtx, InitError> {
 }
 
 /// Wizer cannot read a shared memory's contents (wasmtime gives no
-/// `Memory` for one); say so before it tries.
+/// `Memory` for one); say so before it tries. (Components never get here:
+/// `pack::check_options` refuses them.)
 fn check_memories(wasm: &[u8]) -> Result<(), InitError> {
     for payload in Parser::new(0).parse_all(wasm) {
-        match payload {
-            Ok(Payload::MemorySection(memories)) => {
-                for memory in memories.into_iter().flatten() {
-                    if memory.shared {
-                        return Err(InitError::SharedMemory);
-                    }
-                }
-            }
-            Ok(Payload::Version {
-                encoding: wasmtime::wasmparser::Encoding::Component,
-                ..
-            }) => return Err(InitError::Component),
-            _ => {}
+        if let Ok(Payload::MemorySection(memories)) = payload
+            && memories.into_iter().flatten().any(|memory| memory.shared)
+        {
+            return Err(InitError::SharedMemory);
         }
     }
     Ok(())
