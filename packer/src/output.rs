@@ -101,3 +101,13 @@ pub fn write_atomically(
         .with_context(fail)?;
     Ok(())
 }
+
+/// The name a packed program goes by: the output's file name. It is the
+/// program's `argv[0]` during `--init-func` and the identifier its macOS
+/// signature names.
+pub fn program_name(output: &Path) -> String {
+    output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "wpack-program".to_owned())
+}

@@ -123,10 +123,7 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
     let contents: Vec<&[u8]> = included.contents.iter().map(Vec::as_slice).collect();
     match target.format {
         Format::MachO => {
-            let identifier = output
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "wpack-program".to_owned());
+            let identifier = output::program_name(&output);
             let file = macos_file(&stub, &compiled, &manifest, &contents, &identifier)
                 .with_context(|| format!("cannot lay out the macOS file ({stub_name})"))?;
             output::write_atomically(&output, |out| out.write_all(&file))?;
@@ -195,7 +192,7 @@ fn preinitialize(
         renames: cli.rename_func.clone(),
     };
     let world = preinit::World {
-        program_name: preinit::program_name(output),
+        program_name: output::program_name(output),
         args: &cli.args,
         env: cli
             .env

@@ -21,7 +21,6 @@
 //! and stderr go to the packer's stderr.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 
 use thiserror::Error;
 use wasmtime::wasmparser::{Parser, Payload};
@@ -45,7 +44,7 @@ pub struct Request {
 
 /// What the program is given while it initializes.
 pub struct World<'a> {
-    /// `argv[0]`: the name the packed file will have.
+    /// `argv[0]`: the name the packed file will have (`output::program_name`).
     pub program_name: String,
     /// `--arg` values.
     pub args: &'a [String],
@@ -464,12 +463,4 @@ impl Dir for Unavailable {
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
-}
-
-/// `argv[0]` at init: the packed file's name, as it will usually be run.
-pub fn program_name(output: &Path) -> String {
-    output
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "wpack-program".to_owned())
 }
