@@ -2,12 +2,14 @@
 """Writes a large WASI command module, for measuring how wpack's costs grow
 with module size (pack time, file size, start-up, resident memory).
 
-Usage: gen_large_wasm.py OUT.wasm [--functions N] [--data-mib M]
+Usage: gen_large_wasm.py OUT.wasm [--functions N] [--data-mib M] [--invalid-last]
 
 The module has N small distinct functions (default 100 000, about 10 MB of
 code), an optional zero-free data segment of M MiB, and a `_start` that calls
 a few functions and prints one line with `fd_write`, so a run touches little
-of the module: start-up cost should not grow with N or M.
+of the module: start-up cost should not grow with N or M. With
+--invalid-last, the last generated function (index N) is ill-typed, so the
+module must be refused: how fast that happens is what it measures.
 """
 import argparse
 import struct
@@ -68,6 +70,7 @@ def main():
     p.add_argument("out")
     p.add_argument("--functions", type=int, default=100_000)
     p.add_argument("--data-mib", type=int, default=0)
+    p.add_argument("--invalid-last", action="store_true")
     a = p.parse_args()
     n = a.functions
 
@@ -96,7 +99,11 @@ def main():
     start_code += b"\x41\x01\x41\x00\x41\x01\x41\x08\x10\x00\x1a"         # fd_write(1,0,1,8); drop
     start_code += b"\x0b"
     start_body = b"\x00" + bytes(start_code)
-    code = vec([func_body(i) for i in range(n)] + [uleb(len(start_body)) + start_body])
+    bodies = [func_body(i) for i in range(n)]
+    if a.invalid_last:
+        bad = b"\x00\x41\x01\x42\x01\x6a\x0b"  # i32.const 1; i64.const 1; i32.add
+        bodies[-1] = uleb(len(bad)) + bad
+    code = vec(bodies + [uleb(len(start_body)) + start_body])
 
     segments = [b"\x00\x41\x10\x0b" + uleb(len(text)) + text]  # active, offset 16
     if data_pages:

@@ -35,6 +35,9 @@ mod targets {
 }
 use targets::TARGETS;
 
+#[path = "build/licenses.rs"]
+mod licenses;
+
 fn main() {
     let packer_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let root = packer_dir.parent().unwrap();
@@ -86,6 +89,7 @@ fn main() {
     if !triples.contains(&host.as_str()) {
         triples.push(&host);
     }
+    let mut carried = Vec::new();
     for triple in triples {
         if triple != host && !installed.iter().any(|t| t == triple) {
             continue;
@@ -96,6 +100,7 @@ fn main() {
         };
         match stubs {
             Ok([module, component]) => {
+                carried.push(triple.to_owned());
                 let copy = |stub: &Path, kind: &str| {
                     let copy = out_dir.join(format!("stub-{kind}-{triple}"));
                     std::fs::copy(stub, &copy)
@@ -118,6 +123,10 @@ fn main() {
     embedded.push_str("];\n");
     writeln!(embedded, "pub const HOST_TRIPLE: &str = {host:?};").unwrap();
     std::fs::write(out_dir.join("stubs.rs"), embedded).unwrap();
+    // `wpack --licenses`, `wpack inspect --licenses`.
+    if let Err(error) = licenses::generate(root, &out_dir, &host, &carried) {
+        panic!("cannot gather the licence notices: {error}");
+    }
 }
 
 /// What the stubs are built from: the stub crate, every other workspace

@@ -35,7 +35,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all=(payload_read packed_file manifest elf_index macho tree inspect wasi_host)
+all=(payload_read packed_file manifest elf_index macho tree inspect fat wasi_host)
 update_corpus=false
 if [ "${1:-}" = --update-corpus ]; then
   update_corpus=true
@@ -93,7 +93,7 @@ printf '|---|---|---|---|---|---|---|\n'
 for t in "${targets[@]}"; do
   case $t in
     packed_file) max_len=$((64 << 10)) ;; # real packed files, condensed: ~20 KB
-    payload_read | inspect) max_len=$((256 << 10)) ;; # a payload starts at 64 KiB
+    payload_read | inspect | fat) max_len=$((256 << 10)) ;; # a payload starts at 64 KiB; fat: two of them
     macho | elf_index) max_len=$((128 << 10)) ;;
     *) max_len=4096 ;;
   esac

@@ -6,7 +6,9 @@
 #    headers for wasmtime's helper file, MinGW-w64 for the Windows linker,
 #    and the emulators the tests run outputs in (qemu-user, wine);
 #  - Zig and cargo-zigbuild, pinned, from PyPI into target/zig-venv: Zig links
-#    the macOS stubs against the macOS system library stubs it ships.
+#    the macOS stubs against the macOS system library stubs it ships;
+#  - for tests/windows.rs: osslsigncode and openssl (Debian), which sign a
+#    packed .exe, and Python's pefile (pinned, target/pefile-venv).
 # Packing never needs any of this. Idempotent; prints nothing when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +25,7 @@ packages=(
   gcc-mingw-w64-x86-64 mingw-w64-x86-64-dev
   qemu-user binutils python3-venv
   wine wine64
+  osslsigncode openssl
 )
 need=()
 for p in "${packages[@]}"; do
@@ -39,3 +42,12 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 scripts/zig.sh >/dev/null
+
+# tests/windows.rs reads the resources and checksum of Windows outputs with
+# an independent PE reader: Python's pefile, pinned, in target/pefile-venv.
+pefile=2024.8.26
+venv=target/pefile-venv
+if [ "$("$venv/bin/pip" show pefile 2>/dev/null | sed -n 's/^Version: //p')" != "$pefile" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "pefile==$pefile" >/dev/null
+fi

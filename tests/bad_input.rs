@@ -248,3 +248,41 @@ fn dir_missing_at_pack_time_warns_but_packs() {
     );
     assert!(out.exists());
 }
+
+/// A module that cannot compile is refused by validation, before any
+/// function is compiled: the function that fails is named, nothing written.
+#[test]
+fn an_invalid_last_function_is_named_before_compiling() {
+    let dir = tempdir();
+    let wasm = dir.path().join("big.wasm");
+    let made = std::process::Command::new("python3")
+        .arg(root().join("bench/gen_large_wasm.py"))
+        .arg(&wasm)
+        .args(["--functions", "20000", "--invalid-last"])
+        .output()
+        .expect("python3 runs bench/gen_large_wasm.py");
+    assert!(made.status.success(), "{}", stderr(&made));
+    refuses(&wasm, &[], "function 20000, at offset 0x");
+    let out_path = dir.path().join("out");
+    let out = wpack(&[wasm.to_str().unwrap(), "-o", out_path.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert!(err.contains("type mismatch"), "{err}");
+    assert!(!err.contains("compiling"), "{err}");
+}
+
+#[test]
+fn legacy_exceptions_are_refused_with_the_fix() {
+    let dir = tempdir();
+    let wat = write_temp(
+        dir.path(),
+        "legacy.wat",
+        br#"(module
+          (tag $e)
+          (func $thrower (export "_start")
+            try
+              throw $e
+            catch $e
+            end))"#,
+    );
+    refuses(&wat, &[], "standard exception-handling proposal");
+}

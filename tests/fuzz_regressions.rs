@@ -211,3 +211,18 @@ fn wpack_inspect_refuses_or_describes_every_inspect_case() {
         }
     }
 }
+
+/// A universal macOS file as wpack writes it, through the `fat` target and
+/// the readers of a whole file (the stub reads the slice of this machine's
+/// CPU). Not a seed: at 4 MB it is past the fuzzer's input length, and the
+/// generated `universal-packed` seed has the same layout.
+#[test]
+fn a_real_universal_file_replays() {
+    let dir = tempdir();
+    let out = dir.path().join("hello-universal");
+    pack(&sample("hello"), &out, &["--target", "universal-macos"]);
+    let data = std::fs::read(&out).unwrap();
+    for target in ["fat", "payload_read", "inspect"] {
+        replay(target, "hello-universal", &data);
+    }
+}

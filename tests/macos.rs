@@ -468,3 +468,269 @@ fn damaged_or_cut_macos_files_are_errors_not_panics() {
         }
     }
 }
+
+/// `--target universal-macos` and the fat file it makes, read with goblin's
+/// fat parser (not `wpack_stub::macho`).
+const UNIVERSAL: &str = "universal-macos";
+
+/// The slices of a universal file as goblin reads its table, after the
+/// checks every fat file must pass: big-endian header, one slice per macOS
+/// target in TARGETS' order, each aligned to at least its CPU's page (wpack
+/// aligns both to 2^14), inside the file, not overlapping, zeros between.
+fn fat_slices(file: &[u8]) -> Vec<goblin::mach::fat::FatArch> {
+    assert_eq!(file[..4], [0xca, 0xfe, 0xba, 0xbe], "big-endian FAT_MAGIC");
+    assert_eq!(be32(file, 4), TARGETS.len() as u32, "nfat_arch");
+    let goblin::mach::Mach::Fat(fat) = goblin::mach::Mach::parse(file).unwrap() else {
+        panic!("goblin does not read a fat file");
+    };
+    let arches = fat.arches().unwrap();
+    assert_eq!(arches.len(), TARGETS.len());
+    let mut end = 8 + 20 * arches.len();
+    for (arch, (target, _, cputype)) in arches.iter().zip(TARGETS) {
+        assert_eq!(arch.cputype, cputype, "{target}: slice order");
+        assert_eq!(arch.align, 14, "{target}: alignment");
+        assert!(1u64 << arch.align >= page_size(cputype));
+        let (offset, size) = (arch.offset as usize, arch.size as usize);
+        assert_eq!(offset % (1 << arch.align), 0, "{target}: misaligned slice");
+        assert!(offset >= end, "{target}: overlaps what precedes it");
+        assert!(file[end..offset].iter().all(|&b| b == 0), "{target}: gap");
+        end = offset + size;
+        // The table names the slice's own CPU, as lipo writes it.
+        let header = MachO::parse(arch.slice(file), 0).unwrap().header;
+        assert_eq!(
+            (header.cputype, header.cpusubtype),
+            (arch.cputype, arch.cpusubtype)
+        );
+    }
+    assert_eq!(end, file.len(), "bytes after the last slice");
+    arches
+}
+
+fn pack_universal(dir: &Path, name: &str, extra: &[&str]) -> (PathBuf, Vec<u8>) {
+    let out = dir.join(name);
+    let args = [&["--target", UNIVERSAL][..], extra].concat();
+    pack(&sample("hello"), &out, &args);
+    let bytes = std::fs::read(&out).unwrap();
+    (out, bytes)
+}
+
+/// Each slice passes every check of a thin file and is byte for byte the
+/// thin file packed for its target under the same name (one identifier).
+#[test]
+fn universal_outputs_hold_a_thin_signed_program_per_cpu() {
+    let dir = tempdir();
+    let (_, file) = pack_universal(dir.path(), "hello", &[]);
+    let arches = fat_slices(&file);
+    let thin_dir = tempdir();
+    let mut thin_total = 0;
+    for (arch, (target, triple, cputype)) in arches.iter().zip(TARGETS) {
+        let slice = arch.slice(&file);
+        let sig = check_file(slice, "hello", cputype, triple);
+        assert_eq!(sig.identifier, "hello");
+        let (_, thin) = pack_for(target, thin_dir.path(), "hello");
+        assert!(
+            slice == thin.as_slice(),
+            "{target}: the slice is not the thin file"
+        );
+        thin_total += thin.len();
+    }
+    eprintln!(
+        "universal hello: {} bytes (thin: {thin_total} together)",
+        file.len()
+    );
+    // The stub reads the slice of the CPU it runs on; here, this machine's.
+    let packed = wpack_stub::payload::read(&file).unwrap();
+    packed.verify_payload().unwrap();
+    let own = if cfg!(target_arch = "aarch64") { 0 } else { 1 };
+    assert_eq!(packed.manifest.target, TARGETS[own].1);
+    assert!(std::ptr::eq(packed.file, arches[own].slice(&file)));
+
+    // Reproducible, and the same file under each alias.
+    for alias in [
+        UNIVERSAL,
+        "universal2-apple-darwin",
+        "universal-apple-darwin",
+    ] {
+        let again = tempdir();
+        let out = again.path().join("hello");
+        pack(&sample("hello"), &out, &["--target", alias]);
+        assert!(std::fs::read(&out).unwrap() == file, "{alias}: differs");
+    }
+}
+
+/// Embedded trees are stored in each slice, so each slice is a complete
+/// program (what `lipo -thin` would extract runs alone).
+#[test]
+fn universal_outputs_embed_trees_in_every_slice() {
+    let dir = tempdir();
+    let include = format!("{}::/app", root().join("samples").display());
+    let (out, file) = pack_universal(dir.path(), "tool", &["--include", &include]);
+    let arches = fat_slices(&file);
+    let mut thin_total = 0;
+    for (arch, (target, triple, cputype)) in arches.iter().zip(TARGETS) {
+        let slice = arch.slice(&file);
+        check_file(slice, "tool", cputype, triple);
+        let packed = wpack_stub::payload::read(slice).unwrap();
+        assert_eq!(packed.manifest.trees.len(), 1, "{target}");
+        assert_eq!(packed.manifest.trees[0].guest, "/app");
+        let thin_dir = tempdir();
+        let thin = thin_dir.path().join("tool");
+        pack(
+            &sample("hello"),
+            &thin,
+            &["--target", target, "--include", &include],
+        );
+        let thin = std::fs::read(&thin).unwrap();
+        assert!(
+            slice == thin.as_slice(),
+            "{target}: the slice is not the thin file"
+        );
+        thin_total += thin.len();
+    }
+    let text = stdout(&wpack(&["inspect", out.to_str().unwrap()]));
+    assert_eq!(text.matches("/app (read-only)").count(), 2, "{text}");
+    eprintln!(
+        "universal hello --include samples: {} bytes (thin: {thin_total} together)",
+        file.len()
+    );
+}
+
+#[test]
+fn inspect_describes_both_slices() {
+    let dir = tempdir();
+    let (out, file) = pack_universal(dir.path(), "hello", &[]);
+    let arches = fat_slices(&file);
+    let result = wpack(&["inspect", out.to_str().unwrap()]);
+    assert!(result.status.success(), "{}", stderr(&result));
+    let text = stdout(&result);
+    assert!(text.contains("Universal:"), "{text}");
+    assert_eq!(text.matches("(verified)").count(), 2, "{text}");
+    assert_eq!(
+        text.matches("signed ad hoc as \"hello\"").count(),
+        2,
+        "{text}"
+    );
+    for (arch, (_, triple, _)) in arches.iter().zip(TARGETS) {
+        assert!(text.contains(triple), "{text}");
+        assert!(
+            text.contains(&format!("{} bytes at offset {}", arch.size, arch.offset)),
+            "{text}"
+        );
+    }
+    for cpu in ["arm64 slice", "x86_64 slice"] {
+        assert!(text.contains(cpu), "{text}");
+    }
+
+    let json = wpack(&["inspect", "--json", out.to_str().unwrap()]);
+    assert!(json.status.success(), "{}", stderr(&json));
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["universal"], true);
+    let slices = json["slices"].as_array().unwrap();
+    assert_eq!(slices.len(), 2);
+    for ((slice, arch), (_, triple, cputype)) in slices.iter().zip(&arches).zip(TARGETS) {
+        assert_eq!(slice["cputype"], cputype);
+        assert_eq!(slice["cpusubtype"], arch.cpusubtype);
+        assert_eq!(slice["offset"], arch.offset);
+        assert_eq!(slice["size"], arch.size);
+        assert_eq!(slice["align_log2"], 14);
+        let report = &slice["report"];
+        assert_eq!(report["target"], triple);
+        assert_eq!(report["verified"], true);
+        assert_eq!(report["macos_signature"]["identifier"], "hello");
+        // Offsets in a slice's report are relative to the slice.
+        let packed = wpack_stub::payload::read(arch.slice(&file)).unwrap();
+        assert_eq!(report["payload_offset"], packed.payload_offset);
+    }
+    assert_eq!(slices[0]["cpu"], "arm64");
+    assert_eq!(slices[1]["cpu"], "x86_64");
+}
+
+/// `wpack inspect` on `bytes`: a description (exit 0) or one line of
+/// refusal (exit 1), never a crash. Returns the exit code and stderr.
+fn inspect_bytes(dir: &Path, name: &str, bytes: &[u8]) -> (i32, String) {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let out = wpack(&["inspect", path.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert!(!err.contains("panicked"), "{name}: {err}");
+    let code = out
+        .status
+        .code()
+        .unwrap_or_else(|| panic!("{name}: killed: {err}"));
+    match code {
+        0 => assert!(stdout(&out).contains("(verified)"), "{name}"),
+        1 => assert_eq!(err.lines().count(), 1, "{name}: {err}"),
+        other => panic!("{name}: exit {other}: {err}"),
+    }
+    (code, err)
+}
+
+#[test]
+fn a_damaged_slice_table_is_refused_not_a_crash() {
+    let dir = tempdir();
+    let (_, file) = pack_universal(dir.path(), "hello", &[]);
+    let arches = fat_slices(&file);
+    let put = |at: usize, value: u32| {
+        let mut bad = file.clone();
+        bad[at..at + 4].copy_from_slice(&value.to_be_bytes());
+        bad
+    };
+    // fat_arch i starts at 8 + 20 i: cputype, cpusubtype, offset, size, align.
+    let (first, second) = (8, 28);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("no slices", put(4, 0)),
+        ("too many slices", put(4, 200)),
+        ("a table past the end", put(4, 0x0fff_ffff)),
+        ("a slice past the end", put(second + 8, file.len() as u32)),
+        ("a size past the end", put(second + 12, u32::MAX)),
+        ("an empty slice", put(first + 12, 0)),
+        ("overlapping slices", put(second + 8, arches[0].offset)),
+        ("a misaligned slice", put(first + 8, arches[0].offset + 16)),
+        ("an offset inside the table", put(first + 8, 0)),
+        ("an alignment over 31", put(first + 16, 64)),
+        ("cut in the table", file[..30].to_vec()),
+        ("cut in the last slice", file[..file.len() - 100].to_vec()),
+    ];
+    for (name, bad) in &cases {
+        let (code, err) = inspect_bytes(dir.path(), &name.replace(' ', "-"), bad);
+        assert_eq!(code, 1, "{name}: accepted");
+        assert!(err.contains("universal"), "{name}: {err}");
+        assert!(
+            wpack_stub::payload::read(bad).is_err(),
+            "{name}: the stub reads it"
+        );
+    }
+    // A flipped payload byte in one slice: refused, naming the slice.
+    let mut bad = file.clone();
+    let slice = arches[1].slice(&file);
+    let payload = wpack_stub::payload::read(slice).unwrap().payload_offset as usize;
+    bad[arches[1].offset as usize + payload + 100] ^= 1;
+    let (code, err) = inspect_bytes(dir.path(), "flipped", &bad);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("x86_64 slice") && err.contains("damaged"),
+        "{err}"
+    );
+    // Every bit of the header and table, in the stub's reader and in
+    // `wpack inspect` (one flip per byte): an answer, never a panic.
+    for at in 0..8 + 20 * arches.len() {
+        for bit in 0..8 {
+            let mut bad = file.clone();
+            bad[at] ^= 1 << bit;
+            let _ = wpack_stub::payload::read(&bad).map(|p| p.verify_payload());
+            if bit == 7 {
+                inspect_bytes(dir.path(), &format!("flip-{at}"), &bad);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_universal_output_takes_no_stub_option() {
+    let stub = built_stub_path(TARGETS[0].1, "module");
+    refuses(
+        &sample("hello"),
+        &["--target", UNIVERSAL, "--stub", stub.to_str().unwrap()],
+        "one per slice",
+    );
+}

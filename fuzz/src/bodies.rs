@@ -41,6 +41,7 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("macho", macho),
     ("tree", tree),
     ("inspect", inspect),
+    ("fat", fat),
 ];
 
 /// Runs `body` on `data`, then fails if it left more bytes allocated than
@@ -219,10 +220,14 @@ pub fn expand(data: &[u8]) -> Option<Vec<u8>> {
     Some(file)
 }
 
-fn read_and_use(file: &[u8]) {
-    let Ok(packed) = payload::read(file) else {
+fn read_and_use(whole: &[u8]) {
+    let Ok(packed) = payload::read(whole) else {
         return;
     };
+    // The bytes the offsets count from: `whole`, or a universal file's slice.
+    let file = packed.file;
+    let inside = whole.as_ptr_range();
+    assert!(inside.start <= file.as_ptr_range().start && file.as_ptr_range().end <= inside.end);
     let _ = packed.verify_payload();
     let payload_at = packed.payload_offset as usize;
     assert!(packed.stub_region.len() <= payload_at);
@@ -406,6 +411,82 @@ pub fn macho(data: &[u8]) {
     if codesign::sign(&mut file, identifier).is_ok() {
         codesign::check(&file).expect("a file as signed passes the check");
     }
+}
+
+/// Universal macOS files: the slice table (`macho::fat_slices`), the slice
+/// a reader takes (`slice_for_cpu`; `payload::read`, which the stub runs on
+/// its own file), and each slice as `wpack inspect` takes it: a thin packed
+/// file ([`payload_read`], [`inspect`]). Every slice accepted lies inside
+/// the file, past the table, aligned as its entry says, apart from the
+/// others. An input that is not a universal file is made into one
+/// ([`fat_round_trip`]).
+pub fn fat(data: &[u8]) {
+    use wpack_stub::macho;
+    let slices = match macho::fat_slices(data) {
+        Ok(Some(slices)) => slices,
+        Ok(None) => return fat_round_trip(data),
+        Err(_) => {
+            assert!(payload::read(data).is_err(), "a damaged table is read");
+            return;
+        }
+    };
+    assert!(!slices.is_empty());
+    let mut by_offset: Vec<_> = slices.iter().collect();
+    by_offset.sort_by_key(|s| s.offset);
+    // After the table: 8 bytes, then 20 per slice (32 with 64-bit offsets).
+    let entry = if data[3] == 0xbf { 32 } else { 20 };
+    let mut end = 8 + entry * slices.len() as u64;
+    for slice in by_offset {
+        assert!(slice.offset >= end && slice.size > 0);
+        assert!(slice.align <= 31 && slice.offset.is_multiple_of(1 << slice.align));
+        end = slice.offset + slice.size;
+        assert!(end <= data.len() as u64);
+    }
+    read_and_use(data);
+    for slice in &slices {
+        let bytes = &data[slice.offset as usize..(slice.offset + slice.size) as usize];
+        let first = slices.iter().find(|s| s.cputype == slice.cputype).unwrap();
+        let taken = macho::slice_for_cpu(data, slice.cputype).expect("a listed CPU");
+        assert_eq!(taken.as_ptr() as u64 - data.as_ptr() as u64, first.offset);
+        assert_eq!(taken.len() as u64, first.size);
+        payload_read(bytes);
+        inspect(bytes);
+    }
+}
+
+/// Up to three slices, each a CPU type and subtype (u32) and a u16 length
+/// of the input's bytes, through `write_fat`: what it writes reads back as
+/// written, every slice at a multiple of 2^`SLICE_ALIGN_LOG2`; one with an
+/// empty slice is refused.
+fn fat_round_trip(data: &[u8]) {
+    use wpack_stub::macho;
+    let mut input = Input(data);
+    let count = 1 + usize::from(input.byte() % 3);
+    let slices: Vec<(u32, u32, &[u8])> = (0..count)
+        .map(|_| {
+            let (cputype, cpusubtype) = (input.u32(), input.u32());
+            let len = usize::from(input.byte()) | usize::from(input.byte()) << 8;
+            (cputype, cpusubtype, input.bytes(len))
+        })
+        .collect();
+    let file = macho::write_fat(&slices).expect("slices of at most 64 KiB fit");
+    let read = macho::fat_slices(&file);
+    if slices.iter().any(|(_, _, bytes)| bytes.is_empty()) {
+        assert!(read.is_err(), "an empty slice is accepted");
+        return;
+    }
+    let read = read
+        .expect("a table as written reads")
+        .expect("a universal file");
+    assert_eq!(read.len(), slices.len());
+    for (entry, &(cputype, cpusubtype, bytes)) in read.iter().zip(&slices) {
+        assert_eq!((entry.cputype, entry.cpusubtype), (cputype, cpusubtype));
+        assert_eq!(entry.align, macho::SLICE_ALIGN_LOG2);
+        assert!(entry.offset.is_multiple_of(1 << macho::SLICE_ALIGN_LOG2));
+        let at = entry.offset as usize;
+        assert!(file[at..at + entry.size as usize] == *bytes);
+    }
+    let _ = payload::read(&file).map(|p| p.verify_payload());
 }
 
 /// Embedded-tree look-ups (`tree.rs`) with arbitrary paths: `..`, `//`,
@@ -677,8 +758,9 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     };
     let elf = pack(&elf_stub(), &full, &CONTENTS);
     let pe = pack(&pe_stub(), &component, &[]);
-    let macos = {
-        let stub = macho_stub();
+    let macos_for = |cputype: u32| {
+        let mut stub = macho_stub();
+        stub[4..8].copy_from_slice(&cputype.to_le_bytes());
         let head = wpack_stub::macho::stub_head(&stub).unwrap();
         let mut packed = Vec::new();
         let at = payload::write(&mut packed, head, &payload, &full, &CONTENTS).unwrap();
@@ -689,12 +771,35 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         codesign::sign(&mut file, "hello").unwrap();
         file
     };
+    let macos = macos_for(wpack_stub::macho::CPU_TYPE_ARM64);
+    let intel = macos_for(wpack_stub::macho::CPU_TYPE_X86_64);
+    let universal = wpack_stub::macho::write_fat(&[
+        (wpack_stub::macho::CPU_TYPE_ARM64, 0, macos.as_slice()),
+        (wpack_stub::macho::CPU_TYPE_X86_64, 3, intel.as_slice()),
+    ])
+    .unwrap();
     let mut seeds = Vec::new();
-    for (name, file) in [("elf", &elf), ("pe", &pe), ("macos", &macos)] {
-        for target in ["payload_read", "packed_file", "inspect"] {
-            seeds.push((target, format!("{name}-packed"), file.clone()));
+    for (name, file) in [
+        ("elf", &elf),
+        ("pe", &pe),
+        ("macos", &macos),
+        ("universal", &universal),
+    ] {
+        for target in ["payload_read", "packed_file", "inspect", "fat"] {
+            if target != "fat" || name == "universal" {
+                seeds.push((target, format!("{name}-packed"), file.clone()));
+            }
         }
     }
+    // fat, not a universal file: two slices for `write_fat`.
+    let mut table = vec![1];
+    for (cputype, subtype, len) in [(0x0100_000c_u32, 0u32, 40u16), (0x0100_0007, 3, 8)] {
+        table.extend_from_slice(&cputype.to_le_bytes());
+        table.extend_from_slice(&subtype.to_le_bytes());
+        table.extend_from_slice(&len.to_le_bytes());
+        table.extend(std::iter::repeat_n(0xcf, usize::from(len)));
+    }
+    seeds.push(("fat", "write".into(), table));
     seeds.push(("macho", "stub".into(), macho_stub()));
     seeds.push(("macho", "packed".into(), macos));
     for (name, manifest) in [

@@ -71,6 +71,12 @@ pub struct InspectArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// Print instead the licence notices a distributor of the file must ship
+    /// with it: the Rust crates of the wpack stub it runs on (wasmtime and
+    /// others), their licences, authors and licence texts.
+    #[arg(long, conflicts_with = "json")]
+    pub licenses: bool,
 }
 
 /// Options for packing (the default command).
@@ -80,7 +86,7 @@ pub struct PackArgs {
     /// module importing only WASI preview 1 (`wasi_snapshot_preview1`) and
     /// exporting `_start` (e.g. Rust's wasm32-wasip1), or a WASI 0.2 command
     /// component exporting `wasi:cli/run` (e.g. wasm32-wasip2).
-    #[arg(value_name = "INPUT.wasm", required_unless_present = "list_targets")]
+    #[arg(value_name = "INPUT.wasm", required_unless_present_any = ["list_targets", "licenses"])]
     pub input: Option<PathBuf>,
 
     /// Where to write the executable. Default: the input's name without its
@@ -154,6 +160,12 @@ pub struct PackArgs {
     #[arg(long)]
     pub list_targets: bool,
 
+    /// Print the licence notices of wpack and the stubs it carries (the
+    /// crates, their licences, authors and texts), to ship with wpack. For
+    /// those of a packed program: `wpack inspect --licenses FILE`.
+    #[arg(long, conflicts_with = "input")]
+    pub licenses: bool,
+
     /// CPU features to compile for: `baseline` (default: runs on every CPU
     /// of the target's architecture), `native` (this machine's CPU), or a
     /// named level such as `x86-64-v2`, `x86-64-v3`, `x86-64-v4`, `haswell`,
@@ -198,6 +210,37 @@ pub struct PackArgs {
         value_parser = parse_rename
     )]
     pub rename_func: Vec<(String, String)>,
+
+    /// Windows outputs: the program's icon, from a .ico file (give one with
+    /// several sizes, e.g. 16, 32, 48 and 256 pixels).
+    #[arg(long, value_name = "FILE.ico", help_heading = "Windows outputs")]
+    pub windows_icon: Option<PathBuf>,
+
+    /// Windows outputs: the file and product version, X.Y.Z or X.Y.Z.W
+    /// (each part 0 to 65535). Without it the version fields stay absent.
+    #[arg(
+        long,
+        value_name = "X.Y.Z[.W]",
+        value_parser = crate::windows::Version::parse,
+        help_heading = "Windows outputs"
+    )]
+    pub windows_version: Option<crate::windows::Version>,
+
+    /// Windows outputs: the product name shown in the file's properties.
+    #[arg(long, value_name = "NAME", help_heading = "Windows outputs")]
+    pub windows_product: Option<String>,
+
+    /// Windows outputs: the company name shown in the file's properties.
+    #[arg(long, value_name = "NAME", help_heading = "Windows outputs")]
+    pub windows_company: Option<String>,
+
+    /// Windows outputs: the file description (what Task Manager shows).
+    #[arg(long, value_name = "TEXT", help_heading = "Windows outputs")]
+    pub windows_description: Option<String>,
+
+    /// Windows outputs: the copyright notice shown in the file's properties.
+    #[arg(long, value_name = "TEXT", help_heading = "Windows outputs")]
+    pub windows_copyright: Option<String>,
 
     /// Use this stub executable instead of the one built into wpack.
     #[arg(long, value_name = "PATH")]

@@ -1,8 +1,12 @@
 //! Checking a module or component and compiling it ahead of time with
 //! Cranelift.
 
+use rayon::prelude::*;
 use thiserror::Error;
-use wasmtime::wasmparser::{Encoding, ExternalKind, Parser, Payload};
+use wasmtime::wasmparser::{
+    BinaryReaderError, Encoding, ExternalKind, FuncValidatorAllocations, KnownCustom, Name, Parser,
+    Payload, ValidPayload, Validator,
+};
 use wasmtime::{Config, Engine, OptLevel};
 use wpack_stub::{Program, engine};
 
@@ -224,6 +228,103 @@ pub fn without_names(wasm: &[u8]) -> Result<Vec<u8>, ModuleError> {
         section_start = contents.end;
     }
     Ok(out)
+}
+
+/// Validates all of `wasm`, every function body included, with the
+/// proposals the stub accepts, before anything is compiled.
+///
+/// wasmtime validates each function as it compiles it, so a module with
+/// one bad function is otherwise refused only when compilation is over:
+/// minutes and gigabytes for a big one. Validating takes about a second for
+/// 75 MB; the function bodies are checked in parallel.
+pub fn validate(wasm: &[u8], program: &Program) -> Result<(), ModuleError> {
+    let features = match program.engine_kind() {
+        engine::Kind::Module => engine::WASM_FEATURES,
+        engine::Kind::Component => engine::COMPONENT_FEATURES,
+    };
+    let mut validator = Validator::new_with_features(features);
+    let mut parser = Parser::new(0);
+    // The parser refuses some instructions of proposals not enabled (such
+    // as the legacy exceptions' `try`) by itself.
+    parser.set_features(features);
+    let mut functions = Vec::new();
+    for payload in parser.parse_all(wasm) {
+        let payload = payload.map_err(|e| invalid_with_hint(&e, None))?;
+        match validator.payload(&payload) {
+            Ok(ValidPayload::Func(func, body)) => functions.push((func, body)),
+            Ok(_) => {}
+            Err(e) => return Err(invalid_with_hint(&e, None)),
+        }
+    }
+    let first_failure = functions
+        .into_par_iter()
+        .map_init(FuncValidatorAllocations::default, |allocs, (func, body)| {
+            let index = func.index;
+            let mut func = func.into_validator(std::mem::take(allocs));
+            let result = func.validate(&body);
+            *allocs = func.into_allocations();
+            result.err().map(|e| (index, e))
+        })
+        .flatten()
+        .min_by_key(|(index, _)| *index);
+    match first_failure {
+        Some((index, e)) => Err(invalid_with_hint(
+            &e,
+            Some((index, function_name(wasm, index))),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// wasmparser's message, where it was found, and what to do when the cause
+/// is a proposal the stub does not enable.
+fn invalid_with_hint(
+    e: &BinaryReaderError,
+    function: Option<(u32, Option<String>)>,
+) -> ModuleError {
+    let place = match function {
+        Some((index, Some(name))) => format!("function {index} ({name}), "),
+        Some((index, None)) => format!("function {index}, "),
+        None => String::new(),
+    };
+    let message = e.message();
+    let hint = if message.contains("legacy_exceptions") {
+        "; the module uses the legacy exception-handling instructions (try/catch), which \
+         wasmtime does not run: rebuild it with the standard exception-handling proposal \
+         (exnref; e.g. Emscripten's -fwasm-exceptions -sWASM_LEGACY_EXCEPTIONS=0, or \
+         `wasm-opt --translate-to-exnref`)"
+    } else if message.contains("not enabled") || message.contains("feature required") {
+        "; the module uses a WebAssembly proposal wpack does not enable (it enables what \
+         `wasmtime run` does by default: WebAssembly 3.0)"
+    } else {
+        ""
+    };
+    ModuleError::Invalid(format!(
+        "{place}at offset {:#x}: {message}{hint}",
+        e.offset()
+    ))
+}
+
+/// The name the module's name section gives function `index`, if any.
+fn function_name(wasm: &[u8], index: u32) -> Option<String> {
+    for payload in Parser::new(0).parse_all(wasm) {
+        let Ok(Payload::CustomSection(section)) = payload else {
+            continue;
+        };
+        let KnownCustom::Name(names) = section.as_known() else {
+            continue;
+        };
+        for name in names.into_iter().flatten() {
+            if let Name::Function(map) = name {
+                let found = map
+                    .into_iter()
+                    .flatten()
+                    .find(|naming| naming.index == index);
+                return found.map(|naming| naming.name.to_owned());
+            }
+        }
+    }
+    None
 }
 
 /// Compiles `wasm` (a module or component, as `program` says) for `target`

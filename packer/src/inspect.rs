@@ -7,7 +7,7 @@ use goblin::elf::Elf;
 use serde::Serialize;
 use wasmtime::{Config, Engine, ExternType, Module};
 use wpack_stub::tree::{Kind, Tree};
-use wpack_stub::{DirMapping, EnvVar, FORMAT_VERSION, Init, Program, engine, macho, payload};
+use wpack_stub::{DirMapping, EnvVar, FORMAT_VERSION, Init, Program, engine, macho, payload, pe};
 
 use crate::cli::InspectArgs;
 use crate::codesign::{self, SignatureInfo};
@@ -27,6 +27,27 @@ struct EmbeddedTree {
     bytes: u64,
 }
 
+/// `wpack inspect` of a universal macOS file.
+#[derive(Serialize)]
+struct UniversalReport {
+    file: String,
+    universal: bool,
+    slices: Vec<SliceReport>,
+}
+
+/// One slice of a universal file: its entry in the slice table, and the
+/// report of the packed program it holds.
+#[derive(Serialize)]
+struct SliceReport {
+    cpu: String,
+    cputype: u32,
+    cpusubtype: u32,
+    offset: u64,
+    size: u64,
+    align_log2: u32,
+    report: Report,
+}
+
 #[derive(Serialize)]
 struct Report {
     file: String,
@@ -43,6 +64,10 @@ struct Report {
     verified: bool,
     /// A macOS file's ad hoc signature, checked; absent for other targets.
     macos_signature: Option<SignatureInfo>,
+    /// A signed Windows file's Authenticode certificate table, in bytes
+    /// (the packed program is read from the bytes before it); absent when
+    /// unsigned or not a Windows file.
+    authenticode_certificate_bytes: Option<u64>,
     module_name: String,
     /// `module` (WASI preview 1) or `component` (WASI 0.2).
     kind: &'static str,
@@ -71,10 +96,101 @@ pub fn inspect(args: &InspectArgs) -> Result<()> {
         bail!("{shown} is a directory; give the path of a packed executable");
     }
     let file = std::fs::read(&args.file).with_context(|| format!("cannot read {shown}"))?;
-    let packed = payload::read(&file).with_context(|| shown.to_string())?;
-    packed.verify_payload().with_context(|| shown.to_string())?;
-    let macos_signature = if macho::is_macho(&file) {
-        Some(codesign::check(&file).with_context(|| shown.to_string())?)
+    let slices = macho::fat_slices(&file).map_err(|damage| {
+        anyhow::anyhow!(
+            "{shown}: damaged universal (fat) macOS header ({damage}); download or pack \
+             the file again"
+        )
+    })?;
+    if let Some(slices) = slices {
+        return inspect_universal(args, &file, &slices);
+    }
+    let report = describe(&file, shown.to_string())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", as_text(&report));
+    }
+    Ok(())
+}
+
+/// A universal macOS file: the slice table, then each slice described as
+/// the thin file it is (its offsets are relative to it).
+fn inspect_universal(args: &InspectArgs, file: &[u8], slices: &[macho::FatSlice]) -> Result<()> {
+    let shown = args.file.display().to_string();
+    let mut described = Vec::new();
+    for slice in slices {
+        let bytes = &file[slice.offset as usize..(slice.offset + slice.size) as usize];
+        let cpu = cpu_name(slice.cputype);
+        let name = format!("{shown} ({cpu} slice)");
+        described.push(SliceReport {
+            cpu,
+            cputype: slice.cputype,
+            cpusubtype: slice.cpusubtype,
+            offset: slice.offset,
+            size: slice.size,
+            align_log2: slice.align,
+            report: describe(bytes, name)?,
+        });
+    }
+    let report = UniversalReport {
+        file: shown,
+        universal: true,
+        slices: described,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "{:<16}{}", "File:", report.file);
+    let table: Vec<String> = report
+        .slices
+        .iter()
+        .map(|s| {
+            format!(
+                "{}: {} bytes at offset {} (aligned to 2^{}), {}",
+                s.cpu, s.size, s.offset, s.align_log2, s.report.target
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "{:<16}macOS universal file of {} slices, each a packed program of its own",
+        "Universal:",
+        table.len()
+    );
+    let _ = writeln!(out, "{:<16}{}", "Slices:", list_or_none(table));
+    for slice in &report.slices {
+        let _ = write!(out, "\n{}", as_text(&slice.report));
+    }
+    print!("{out}");
+    Ok(())
+}
+
+/// How `wpack inspect` names a Mach-O CPU type.
+fn cpu_name(cputype: u32) -> String {
+    match cputype {
+        macho::CPU_TYPE_ARM64 => "arm64".into(),
+        macho::CPU_TYPE_X86_64 => "x86_64".into(),
+        other => format!("CPU type {other:#x}"),
+    }
+}
+
+/// Reads, checks and describes one packed program: a whole file, or one
+/// slice of a universal file.
+fn describe(file: &[u8], shown: String) -> Result<Report> {
+    let packed = payload::read(file).with_context(|| shown.clone())?;
+    packed.verify_payload().with_context(|| shown.clone())?;
+    let macos_signature = if macho::is_macho(file) {
+        Some(codesign::check(file).with_context(|| shown.clone())?)
+    } else {
+        None
+    };
+    let authenticode_certificate_bytes = if pe::is_pe(file) {
+        pe::certificate_table(file)
+            .map_err(|why| anyhow::anyhow!("{shown}: {why}"))?
+            .map(|(_, len)| len as u64)
     } else {
         None
     };
@@ -92,8 +208,8 @@ pub fn inspect(args: &InspectArgs) -> Result<()> {
         // compiled code in a form readable without loading it.
         Program::Component { imports, exports } => ("component", (Some(imports), Some(exports))),
     };
-    let report = Report {
-        file: shown.to_string(),
+    Ok(Report {
+        file: shown,
         format_version: FORMAT_VERSION,
         wpack_version: manifest.wpack_version,
         wasmtime_version: wasmtime_version(packed.payload),
@@ -105,6 +221,7 @@ pub fn inspect(args: &InspectArgs) -> Result<()> {
         elf_index_bytes: packed.elf_index.len() as u64,
         verified: true,
         macos_signature,
+        authenticode_certificate_bytes,
         module_name: manifest.module_name,
         kind,
         dirs: manifest.dirs,
@@ -118,13 +235,7 @@ pub fn inspect(args: &InspectArgs) -> Result<()> {
         pre_initialized: manifest.init,
         imports,
         exports,
-    };
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print!("{}", as_text(&report));
-    }
-    Ok(())
+    })
 }
 
 /// The wasmtime version recorded in the precompiled image, if readable.
@@ -223,6 +334,15 @@ fn as_text(r: &Report) -> String {
             format!(
                 "signed ad hoc as {:?}: {} pages of 4 KiB, {} bytes (checked)",
                 sig.identifier, sig.pages, sig.signed_bytes
+            ),
+        );
+    }
+    if let Some(bytes) = r.authenticode_certificate_bytes {
+        line(
+            "Signature:",
+            format!(
+                "signed (Authenticode), {bytes} bytes of certificates (not checked by \
+                 wpack: `signtool verify` or `osslsigncode verify` checks it)"
             ),
         );
     }

@@ -1,5 +1,6 @@
 //! The packing steps, in order.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -8,8 +9,8 @@ use std::io::Write as _;
 use wpack_stub::{Manifest, Network, Program, macho, payload};
 
 use crate::cli::PackArgs;
-use crate::targets::Format;
-use crate::{codesign, compile, include, output, preinit, stub_image};
+use crate::targets::{Format, Target, Universal};
+use crate::{codesign, compile, include, output, preinit, stub_image, windows};
 
 /// Modules above this size get a line saying compilation is under way.
 const ANNOUNCE_COMPILE_ABOVE: usize = 1 << 20;
@@ -35,12 +36,22 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
     output::check_target(&output, input)?;
 
     let program = compile::check(&wasm).with_context(|| shown.to_string())?;
+    // Before anything slow: a module that cannot compile is refused now.
+    compile::validate(&wasm, &program).with_context(|| shown.to_string())?;
     check_options(cli, &program, &shown)?;
     let stub_name = match &cli.stub {
         Some(path) => format!("the stub {}", path.display()),
         None => "the built-in stub".to_owned(),
     };
+    // `--target universal-macos`: one packed program per slice, each with
+    // its own stub; `target` and `stub` are then the first slice's.
+    let universal = cli.target.as_deref().and_then(stub_image::find_universal);
+    let slices = match universal {
+        Some(universal) => universal_slices(universal, cli, &program)?,
+        None => Vec::new(),
+    };
     let (target, stub) = match (&cli.target, &cli.stub) {
+        _ if !slices.is_empty() => slices[0].clone(),
         (Some(name), path) => {
             let target = stub_image::find_target(name)?;
             (target, stub_image::load(path.as_deref(), target, &program)?)
@@ -56,6 +67,17 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
         }
     };
     stub_image::check(&stub, target, &stub_name, &program)?;
+    // A Windows output's copy of the stub gets its manifest and the
+    // --windows-* resources now, so that a bad icon or a stub editpe cannot
+    // edit is refused before the compilation.
+    let windows_resources = windows::Resources::from_args(cli, target)?;
+    let stub = match target.format {
+        Format::Pe => std::borrow::Cow::Owned(
+            windows::with_resources(&stub, &windows_resources)
+                .with_context(|| stub_name.clone())?,
+        ),
+        _ => stub,
+    };
 
     if !cli.quiet {
         warn_about_missing_dirs(cli);
@@ -84,21 +106,7 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
     } else {
         wasm
     };
-    let compiled = if !cli.quiet && wasm.len() > ANNOUNCE_COMPILE_ABOVE {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-        let expected = wasm.len() as f64 / (BYTES_PER_CORE_SECOND * cores);
-        eprintln!(
-            "wpack: compiling {shown} for {} ({}), about {expected:.0}s...",
-            target.name,
-            human(wasm.len())
-        );
-        with_progress("compiling", Some(expected), || {
-            compile::precompile(&wasm, &program, target, &cli.cpu)
-        })
-    } else {
-        compile::precompile(&wasm, &program, target, &cli.cpu)
-    }
-    .with_context(|| shown.to_string())?;
+    let compiled = compile(cli, &wasm, &program, target).with_context(|| shown.to_string())?;
 
     let manifest = Manifest {
         wpack_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -122,13 +130,34 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
     };
     let contents: Vec<&[u8]> = included.contents.iter().map(Vec::as_slice).collect();
     match target.format {
+        Format::MachO if universal.is_some() => {
+            let identifier = output::program_name(&output);
+            let file = universal_file(
+                cli,
+                &slices,
+                &wasm,
+                &compiled,
+                &manifest,
+                &contents,
+                &identifier,
+            )
+            .with_context(|| shown.to_string())?;
+            output::write_atomically(&output, |out| out.write_all(&file))?;
+        }
         Format::MachO => {
             let identifier = output::program_name(&output);
             let file = macos_file(&stub, &compiled, &manifest, &contents, &identifier)
                 .with_context(|| format!("cannot lay out the macOS file ({stub_name})"))?;
             output::write_atomically(&output, |out| out.write_all(&file))?;
         }
-        Format::Elf | Format::Pe => output::write_atomically(&output, |out| {
+        // The checksum covers the whole file: built in memory, set last.
+        Format::Pe => {
+            let mut file = Vec::new();
+            payload::write(&mut file, &stub, &compiled, &manifest, &contents)?;
+            windows::finish(&mut file).with_context(|| stub_name.clone())?;
+            output::write_atomically(&output, |out| out.write_all(&file))?;
+        }
+        Format::Elf => output::write_atomically(&output, |out| {
             payload::write(out, &stub, &compiled, &manifest, &contents).map(drop)
         })?,
     }
@@ -141,7 +170,7 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
             "wpack: packed {shown} into {} ({}, {}) in {:.2}s",
             output.display(),
             human(size),
-            target.name,
+            universal.map_or(target.name, |u| u.name),
             started.elapsed().as_secs_f64()
         );
         // Windows keeps no executable permission to give the file: whoever
@@ -155,6 +184,96 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Compiles `wasm` for `target`, saying so first if that takes a while.
+fn compile(cli: &PackArgs, wasm: &[u8], program: &Program, target: &Target) -> Result<Vec<u8>> {
+    if cli.quiet || wasm.len() <= ANNOUNCE_COMPILE_ABOVE {
+        return Ok(compile::precompile(wasm, program, target, &cli.cpu)?);
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let expected = wasm.len() as f64 / (BYTES_PER_CORE_SECOND * cores);
+    eprintln!(
+        "wpack: compiling {} for {} ({}), about {expected:.0}s...",
+        cli.input.as_deref().expect("clap requires INPUT").display(),
+        target.name,
+        human(wasm.len())
+    );
+    Ok(with_progress("compiling", Some(expected), || {
+        compile::precompile(wasm, program, target, &cli.cpu)
+    })?)
+}
+
+/// One program of a universal file: its target and stub.
+type Slice = (&'static Target, Cow<'static, [u8]>);
+
+/// The (target, stub) of each slice of a universal file.
+fn universal_slices(
+    universal: &Universal,
+    cli: &PackArgs,
+    program: &Program,
+) -> Result<Vec<Slice>> {
+    if cli.stub.is_some() {
+        anyhow::bail!(
+            "--stub gives one stub, but {} needs one per slice ({}); leave out --stub, or \
+             pack each of those targets with its own stub",
+            universal.name,
+            universal.slices.join(", ")
+        );
+    }
+    universal
+        .slices
+        .iter()
+        .map(|name| {
+            let target = stub_image::find_target(name)?;
+            let stub = stub_image::load(None, target, program)?;
+            stub_image::check(&stub, target, "the built-in stub", program)?;
+            Ok((target, stub))
+        })
+        .collect()
+}
+
+/// A macOS universal file: each slice exactly the thin file [`macos_file`]
+/// makes for its target, with its own compiled code and a manifest naming
+/// its target, all signed as `identifier`. Embedded files are stored in
+/// each slice: a slice is then a complete program on its own (`lipo -thin`
+/// gives a working file), its signature covers them, and its offsets stay
+/// relative to it, as the stub reads them.
+fn universal_file(
+    cli: &PackArgs,
+    slices: &[Slice],
+    wasm: &[u8],
+    first_compiled: &[u8],
+    manifest: &Manifest,
+    contents: &[&[u8]],
+    identifier: &str,
+) -> Result<Vec<u8>> {
+    let mut files = Vec::with_capacity(slices.len());
+    for (i, (target, stub)) in slices.iter().enumerate() {
+        // The first slice's code is compiled already.
+        let compiled = match i {
+            0 => Cow::Borrowed(first_compiled),
+            _ => Cow::Owned(compile(cli, wasm, &manifest.program, target)?),
+        };
+        let manifest = Manifest {
+            target: target.triple.to_owned(),
+            ..manifest.clone()
+        };
+        let file = macos_file(stub, &compiled, &manifest, contents, identifier)
+            .with_context(|| format!("cannot lay out the {} slice", target.name))?;
+        // The table names each slice by its header's CPU, as lipo does.
+        let header = goblin::mach::MachO::parse(&file, 0)
+            .context("cannot read back the slice's Mach-O header")?
+            .header;
+        files.push((header.cputype, header.cpusubtype, file));
+    }
+    let table: Vec<(u32, u32, &[u8])> = files
+        .iter()
+        .map(|(cputype, cpusubtype, file)| (*cputype, *cpusubtype, file.as_slice()))
+        .collect();
+    macho::write_fat(&table).map_err(|e| {
+        anyhow::anyhow!("cannot make the universal file: {e}; pack each architecture on its own")
+    })
 }
 
 /// A packed macOS program: the payload in a segment of its own before the

@@ -15,7 +15,7 @@ use goblin::mach::header::MH_EXECUTE;
 use goblin::pe::header::{COFF_MACHINE_ARM64, COFF_MACHINE_X86_64};
 use wpack_stub::{FormatError, Program, payload};
 
-use crate::targets::{Arch, Format, TARGETS, Target};
+use crate::targets::{Arch, Format, TARGETS, Target, UNIVERSAL, Universal};
 
 /// The stubs `build.rs` built: (Rust target triple, module stub, component
 /// stub).
@@ -60,15 +60,26 @@ pub fn default_target() -> &'static Target {
     static_linux.or(host).unwrap_or(&TARGETS[0])
 }
 
-/// Looks up `--target NAME`.
+/// Looks up `--target NAME` (see [`find_universal`] for the other kind).
 pub fn find_target(name: &str) -> Result<&'static Target> {
     TARGETS.iter().find(|t| t.name == name).with_context(|| {
-        let names: Vec<&str> = TARGETS.iter().map(|t| t.name).collect();
+        let names: Vec<&str> = TARGETS
+            .iter()
+            .map(|t| t.name)
+            .chain(UNIVERSAL.iter().map(|u| u.name))
+            .collect();
         format!(
             "unknown target {name:?}; known targets: {}",
             names.join(", ")
         )
     })
+}
+
+/// The universal output `--target NAME` names, by its name or an alias.
+pub fn find_universal(name: &str) -> Option<&'static Universal> {
+    UNIVERSAL
+        .iter()
+        .find(|u| u.name == name || u.aliases.contains(&name))
 }
 
 /// `wpack --list-targets`.
@@ -93,6 +104,24 @@ pub fn list_targets() -> String {
             "{:<18}{}{mark}\n{:<18}{state}\n",
             t.name, t.summary, ""
         ));
+    }
+    // Not "stubs built in": a universal file has no stub of its own.
+    for u in UNIVERSAL {
+        let slices = u.slices.join(" and ");
+        let missing: Vec<&Target> = u
+            .slices
+            .iter()
+            .filter_map(|name| TARGETS.iter().find(|t| t.name == *name))
+            .filter(|t| !has_stubs(t))
+            .collect();
+        let state = match missing.first() {
+            None => format!(
+                "made of the {slices} stubs (carried); also named {}",
+                u.aliases.join(", ")
+            ),
+            Some(t) => format!("needs the {} stub: {}", t.name, how_to_build(t)),
+        };
+        out.push_str(&format!("{:<18}{}\n{:<18}{state}\n", u.name, u.summary, ""));
     }
     out
 }
@@ -254,6 +283,33 @@ mod tests {
             }
         }
         assert!(has_stubs(default_target()));
+    }
+
+    #[test]
+    fn universal_targets_are_found_by_name_and_alias_and_listed() {
+        for name in [
+            "universal-macos",
+            "universal2-apple-darwin",
+            "universal-apple-darwin",
+        ] {
+            let universal = find_universal(name).unwrap();
+            assert_eq!(universal.slices, ["aarch64-macos", "x86_64-macos"]);
+            for slice in universal.slices {
+                assert_eq!(find_target(slice).unwrap().format, Format::MachO);
+            }
+        }
+        assert!(find_universal("aarch64-macos").is_none());
+        let err = find_target("nonsense").unwrap_err().to_string();
+        assert!(err.contains("universal-macos"), "{err}");
+        // Listed, but not as a target with stubs of its own (the tests
+        // read "stubs built in" as one).
+        let list = list_targets();
+        let line = list
+            .lines()
+            .position(|l| l.starts_with("universal-macos"))
+            .unwrap();
+        let state = list.lines().nth(line + 1).unwrap();
+        assert!(!state.contains("stubs built in"), "{state}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 // The platforms wpack packs for. This file is also `include!`d by
-// `build.rs`, which builds a stub for each target it can; so it holds data
-// only and depends on nothing.
+// `build.rs`, which builds a stub for each of `TARGETS` it can; so it holds
+// data only and depends on nothing. `UNIVERSAL` files are made of the stubs
+// of other targets and have none of their own: build.rs never reads them.
 
 /// Executable format of a target's stub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +87,28 @@ pub const TARGETS: &[Target] = &[
         needs: ZIG,
     },
 ];
+
+/// An output holding one complete packed program per target: a macOS
+/// universal ("fat") file, of which macOS runs the slice for its CPU.
+#[derive(Debug)]
+pub struct Universal {
+    /// What users type after `--target`.
+    pub name: &'static str,
+    /// Other names for it: the Rust-style triples other tools use.
+    pub aliases: &'static [&'static str],
+    /// `Target::name` of each slice, in the file's order.
+    pub slices: &'static [&'static str],
+    /// One line for `--list-targets`.
+    pub summary: &'static str,
+}
+
+/// Every universal output wpack knows.
+pub const UNIVERSAL: &[Universal] = &[Universal {
+    name: "universal-macos",
+    aliases: &["universal2-apple-darwin", "universal-apple-darwin"],
+    slices: &["aarch64-macos", "x86_64-macos"],
+    summary: "macOS on Apple silicon and Intel: one universal file of both, each signed ad hoc",
+}];
 
 /// What the macOS stubs are linked with: Zig ships the macOS system
 /// libraries' link stubs, so no Apple SDK is needed (see build.rs).

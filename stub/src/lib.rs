@@ -4,8 +4,8 @@
 //! module or component precompiled by wasmtime, a manifest of baked
 //! configuration and a trailer that lets the stub find both. `docs/FORMAT.md` describes the layout in
 //! prose; [`payload`], [`manifest`], [`tree`] (embedded files),
-//! [`elf_index`] (Linux) and [`macho`] (macOS) are its only definition in
-//! code, and [`engine`] holds the wasmtime settings the packer compiles
+//! [`elf_index`] (Linux), [`pe`] (Windows) and [`macho`] (macOS) are its
+//! only definition in code, and [`engine`] holds the wasmtime settings the packer compiles
 //! with and the stub loads with, which must agree exactly.
 //!
 //! With the `runtime` feature it is also the stub itself ([`runtime`]);
@@ -21,6 +21,7 @@ pub mod engine;
 pub mod macho;
 pub mod manifest;
 pub mod payload;
+pub mod pe;
 pub mod report;
 #[cfg(feature = "runtime")]
 pub mod runtime;

@@ -23,7 +23,9 @@
 //! ```
 //!
 //! A reader takes the file up to the end of section `__wpack` and reads it
-//! like any other packed file: the trailer's offsets are file offsets.
+//! like any other packed file: the trailer's offsets are file offsets. A
+//! universal file (`fat`) is one such file per CPU; the offsets are then
+//! relative to the slice.
 //!
 //! The segment is executable and file-backed: the kernel maps it at exec and
 //! checks its pages against the signature, so the stub runs the code where
@@ -31,6 +33,9 @@
 //! entitlement.
 
 use thiserror::Error;
+
+mod fat;
+pub use fat::{FatSlice, SLICE_ALIGN_LOG2, fat_slices, slice_for_cpu, write_fat};
 
 /// The segment that holds the payload.
 pub const SEGMENT: &str = "__WPACK";
@@ -43,6 +48,9 @@ pub const PAGE: u64 = 0x4000;
 pub const SIGNATURE_ALIGN: u64 = 16;
 
 const MH_MAGIC_64: u32 = 0xfeed_facf;
+/// `cputype` of Apple silicon and of Intel Macs.
+pub const CPU_TYPE_ARM64: u32 = 0x0100_000c;
+pub const CPU_TYPE_X86_64: u32 = 0x0100_0007;
 /// `filetype` of a main executable.
 pub const MH_EXECUTE: u32 = 2;
 const HEADER_LEN: usize = 32;

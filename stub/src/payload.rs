@@ -6,8 +6,9 @@
 //!                   at the section index, see `elf_index.rs`)
 //! stub_len          zero padding up to the next multiple of PAYLOAD_ALIGN
 //! payload_offset    payload: the module precompiled by wasmtime (an ELF image)
-//! index_offset      ELF section index (empty for a PE stub); index_offset =
-//!                   payload_offset + payload_len, it ends at manifest_offset
+//! index_offset      ELF section index (ELF stubs), or 0-7 zero bytes that end
+//!                   a PE file on a multiple of 8 (see `pe.rs`); index_offset
+//!                   = payload_offset + payload_len, it ends at manifest_offset
 //! manifest_offset   manifest (postcard, see `manifest.rs`)
 //! file_len - 64     trailer (64 bytes, little-endian):
 //!                     +0  u64  payload_offset
@@ -24,6 +25,11 @@
 //! The last 16 bytes (version, trailer length, magic) keep their place in
 //! every future version, so any reader can tell "not packed" from "packed by a
 //! different version".
+//!
+//! What may surround that, and is not part of it: a macOS file's signature
+//! after the `__wpack` section (`macho.rs`), the other slices of a universal
+//! macOS file (`macho::fat_slices`), and an Authenticode certificate table
+//! after a signed Windows file (`pe.rs`). [`read`] takes them away first.
 
 use std::io::{self, Read, Write};
 
@@ -33,10 +39,11 @@ use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 use crate::elf_index;
 use crate::macho;
 use crate::manifest::Manifest;
+use crate::pe;
 use crate::tree;
 
 /// Bumped on any change to the layout or to the manifest's types.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 
 /// The last eight bytes of every packed file.
 pub const MAGIC: [u8; 8] = *b"WPACK\0\r\n";
@@ -67,11 +74,27 @@ pub enum FormatError {
     Damaged(&'static str),
     #[error("the compiled code is damaged (checksum mismatch); download or pack the file again")]
     PayloadChecksum,
+    #[error(
+        "this universal macOS file holds no program for this CPU; pack it again with \
+         --target universal-macos"
+    )]
+    NoSliceForThisCpu,
 }
+
+/// The Mach-O CPU type of the slice a universal file's reader takes: the
+/// CPU this code runs on (under Rosetta, the x86_64 slice macOS chose).
+const OWN_MACHO_CPU: u32 = if cfg!(target_arch = "aarch64") {
+    macho::CPU_TYPE_ARM64
+} else {
+    macho::CPU_TYPE_X86_64
+};
 
 /// The parts of a packed file, borrowed from its bytes.
 #[derive(Debug)]
 pub struct Packed<'a> {
+    /// The bytes the trailer's offsets count from: the whole file, or a
+    /// universal macOS file's slice for this CPU.
+    pub file: &'a [u8],
     /// The file up to the payload: the stub as packed (its ELF header may
     /// point at the section index; see [`Packed::original_stub`]) and padding.
     pub stub_region: &'a [u8],
@@ -112,16 +135,29 @@ fn u32_at(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
 }
 
-/// Finds and checks the trailer and manifest of `file` (the whole packed file).
-/// The payload hash is not checked here; see [`Packed::verify_payload`].
+/// Finds and checks the trailer and manifest of `file` (the whole packed
+/// file; of a universal macOS file, the slice for this CPU). The payload hash
+/// is not checked here; see [`Packed::verify_payload`].
 pub fn read(file: &[u8]) -> Result<Packed<'_>, FormatError> {
-    read_packed(packed_part(file)?)
+    let file = match macho::fat_slices(file) {
+        Ok(None) => file,
+        Ok(Some(_)) => {
+            macho::slice_for_cpu(file, OWN_MACHO_CPU).map_err(|_| FormatError::NoSliceForThisCpu)?
+        }
+        Err(damage) => return Err(FormatError::Damaged(damage)),
+    };
+    let packed = read_packed(packed_part(file)?)?;
+    Ok(Packed { file, ..packed })
 }
 
 /// The part of `file` that ends with the trailer: the whole file, except for
 /// a macOS program, where the trailer ends the `__wpack` section and the
-/// signature follows (see `macho.rs`).
+/// signature follows (see `macho.rs`), and a signed Windows program, where
+/// the certificate table follows (see `pe.rs`).
 fn packed_part(file: &[u8]) -> Result<&[u8], FormatError> {
+    if pe::is_pe(file) {
+        return signed_part(file);
+    }
     if !macho::is_macho(file) {
         return Ok(file);
     }
@@ -131,6 +167,22 @@ fn packed_part(file: &[u8]) -> Result<&[u8], FormatError> {
         Err(_) => Err(FormatError::Damaged(
             "the Mach-O header does not lead to the payload",
         )),
+    }
+}
+
+/// A Windows file without the Authenticode certificate table a signer
+/// appended, if it ends with one. Nothing else may follow the trailer.
+fn signed_part(file: &[u8]) -> Result<&[u8], FormatError> {
+    if file.ends_with(&MAGIC) {
+        return Ok(file);
+    }
+    match pe::certificate_table(file) {
+        Ok(Some((offset, len))) if offset + len == file.len() => Ok(&file[..offset]),
+        Ok(Some(_)) => Err(FormatError::Damaged(
+            "bytes follow the Authenticode signature",
+        )),
+        // Unsigned and not ending in a trailer, or a table cut off.
+        Ok(None) | Err(_) => Err(FormatError::NotPacked),
     }
 }
 
@@ -174,8 +226,13 @@ fn read_packed(file: &[u8]) -> Result<Packed<'_>, FormatError> {
     let manifest = Manifest::from_bytes(manifest_bytes)
         .map_err(|_| FormatError::Damaged("manifest does not decode"))?;
     let payload = &file[payload_offset as usize..index_offset as usize];
-    let elf_index = &file[index_offset as usize..manifest_offset as usize];
-    if !elf_index.is_empty() {
+    let mut elf_index = &file[index_offset as usize..manifest_offset as usize];
+    if pe::is_pe(file) {
+        if elf_index.len() >= pe::CERTIFICATE_ALIGN || elf_index.iter().any(|&b| b != 0) {
+            return Err(FormatError::Damaged("bad padding after the payload"));
+        }
+        elf_index = &[];
+    } else if !elf_index.is_empty() {
         elf_index::check(file, payload, payload_offset, elf_index).map_err(FormatError::Damaged)?;
     }
     // Embedded files lie between the stub and the payload.
@@ -187,6 +244,7 @@ fn read_packed(file: &[u8]) -> Result<Packed<'_>, FormatError> {
         .min()
         .unwrap_or(payload_offset);
     Ok(Packed {
+        file,
         stub_region: &file[..data_start as usize],
         payload,
         payload_offset,
@@ -279,6 +337,13 @@ pub fn write(
     let payload_offset = payload_offset_for(end);
     let (index, stub_header) = match elf_index::build(stub, payload, payload_offset) {
         Some((index, header)) => (index, Some(header)),
+        // A signer appends its certificate table at the next multiple of
+        // 8, padding first: padded here, the table follows the trailer.
+        None if pe::is_pe(stub) => {
+            let end = payload_offset as usize + payload.len() + manifest.len() + TRAILER_LEN;
+            let align = pe::CERTIFICATE_ALIGN;
+            (vec![0; end.next_multiple_of(align) - end], None)
+        }
         None => (Vec::new(), None),
     };
     let manifest_offset = payload_offset + (payload.len() + index.len()) as u64;
@@ -399,11 +464,83 @@ mod tests {
         );
         let mut file = sample();
         let at = file.len() - 16;
-        file[at..at + 4].copy_from_slice(&7u32.to_le_bytes());
+        file[at..at + 4].copy_from_slice(&99u32.to_le_bytes());
         assert_eq!(
             read(&file).unwrap_err(),
-            FormatError::UnsupportedVersion { found: 7 }
+            FormatError::UnsupportedVersion { found: 99 }
         );
+    }
+
+    fn packed_pe(payload: &[u8]) -> Vec<u8> {
+        let stub = crate::pe::tests::fake_pe(1000);
+        let mut file = Vec::new();
+        write(&mut file, &stub, payload, &Manifest::default(), &[]).unwrap();
+        file
+    }
+
+    #[test]
+    fn windows_files_end_on_a_multiple_of_8() {
+        for len in 1..=16 {
+            let file = packed_pe(&vec![3; len]);
+            assert!(file.len().is_multiple_of(8), "payload of {len}");
+            let packed = read(&file).unwrap();
+            assert_eq!(packed.payload.len(), len);
+            assert!(packed.elf_index.is_empty());
+            packed.verify_payload().unwrap();
+        }
+        // Padding that is not zero, or 8 bytes or more, is damage.
+        let file = packed_pe(b"abc");
+        let packed = read(&file).unwrap();
+        let pad_at = (packed.payload_offset as usize) + 3;
+        let mut bad = file.clone();
+        bad[pad_at] = 1;
+        assert!(read(&bad).is_err() || read(&bad).unwrap().verify_payload().is_err());
+    }
+
+    #[test]
+    fn signed_windows_files_are_read_before_their_certificates() {
+        let file = packed_pe(b"payload");
+        let mut signed = file.clone();
+        crate::pe::tests::sign(&mut signed, &[9; 1024]);
+        let packed = read(&signed).unwrap();
+        assert_eq!(packed.payload, b"payload");
+        packed.verify_payload().unwrap();
+        // Anything after the certificate table is refused.
+        let mut appended = signed.clone();
+        appended.extend_from_slice(b"more");
+        assert_eq!(
+            read(&appended).unwrap_err(),
+            FormatError::Damaged("bytes follow the Authenticode signature")
+        );
+        // A table cut short: the end of the file is gone.
+        assert_eq!(
+            read(&signed[..signed.len() - 8]).unwrap_err(),
+            FormatError::NotPacked
+        );
+        // Damage inside the signed range is still found.
+        let mut flipped = signed.clone();
+        flipped[packed.payload_offset as usize] ^= 1;
+        assert_eq!(
+            read(&flipped).unwrap().verify_payload(),
+            Err(FormatError::PayloadChecksum)
+        );
+    }
+
+    #[test]
+    fn a_universal_file_is_read_through_this_cpus_slice() {
+        let own = sample();
+        let other = b"another CPU's program".to_vec();
+        let (this_cpu, other_cpu) = (OWN_MACHO_CPU, OWN_MACHO_CPU ^ 0xf);
+        let fat = macho::write_fat(&[(other_cpu, 0, &other), (this_cpu, 0, &own)]).unwrap();
+        let packed = read(&fat).unwrap();
+        assert_eq!(packed.payload, b"payload-bytes");
+        assert_eq!(packed.file, &own[..]);
+        packed.verify_payload().unwrap();
+        let without = macho::write_fat(&[(other_cpu, 0, &other)]).unwrap();
+        assert_eq!(read(&without).unwrap_err(), FormatError::NoSliceForThisCpu);
+        let mut damaged = fat.clone();
+        damaged[7] = 99;
+        assert!(matches!(read(&damaged), Err(FormatError::Damaged(_))));
     }
 
     /// Flips each bit of `file` at each of `positions` in turn: `read` or

@@ -75,7 +75,7 @@ pub fn load<P: Runnable>() -> Result<Loaded<P>> {
             .with_context(|| format!("cannot reopen {}", exe.display()))?;
         unsafe { P::from_file(&engine, file) }
     } else {
-        let code = NonNull::from(runnable_payload(&map, &packed)?);
+        let code = NonNull::from(runnable_payload(&packed)?);
         unsafe { P::from_raw(&engine, code) }
     }
     .map_err(|e| explain_load_error(&exe, e))?;
@@ -90,11 +90,15 @@ pub fn load<P: Runnable>() -> Result<Loaded<P>> {
         eprintln!("wpack-debug: {} loaded {how}", P::KIND);
     }
 
+    // Where the packed program starts in the mapping: a universal file's
+    // slice, whose offsets the manifest's are.
+    let start = packed.file.as_ptr() as usize - map.as_ptr() as usize;
+    let range = start..start + packed.file.len();
     let manifest = packed.manifest;
     let file: Option<&'static [u8]> = if !manifest.trees.is_empty() {
         // Embedded files are served from this mapping for the rest of the
         // process (see `embedded.rs`); only the pages read become resident.
-        Some(&**Box::leak(Box::new(map)))
+        Some(&Box::leak(Box::new(map))[range])
     } else if indexed {
         // wasmtime holds its own mapping; pages this one touched while
         // hashing need not stay resident.
@@ -116,7 +120,7 @@ pub fn load<P: Runnable>() -> Result<Loaded<P>> {
 /// The payload's bytes where its code will run: this process's mapping of
 /// the file, except on macOS.
 #[cfg(not(target_os = "macos"))]
-fn runnable_payload<'a>(_file: &'a [u8], packed: &Packed<'a>) -> Result<&'a [u8]> {
+fn runnable_payload<'a>(packed: &Packed<'a>) -> Result<&'a [u8]> {
     Ok(packed.payload)
 }
 
@@ -124,14 +128,15 @@ fn runnable_payload<'a>(_file: &'a [u8], packed: &Packed<'a>) -> Result<&'a [u8]
 /// checks each of its pages against the file's signature as it is touched,
 /// so the code runs there: no page is ever writable and executable, and no
 /// JIT entitlement is needed. The bytes are the ones just verified in `file`
-/// (the same file, mapped by the kernel instead of by us).
+/// (the same file, mapped by the kernel instead of by us). In a universal
+/// file, dyld's image 0 is this CPU's slice, whose header `packed.file` is.
 #[cfg(target_os = "macos")]
-fn runnable_payload(file: &[u8], packed: &Packed<'_>) -> Result<&'static [u8]> {
+fn runnable_payload(packed: &Packed<'_>) -> Result<&'static [u8]> {
     unsafe extern "C" {
         /// dyld's slide of image 0, the main executable (libSystem).
         fn _dyld_get_image_vmaddr_slide(image_index: u32) -> isize;
     }
-    let section = crate::macho::payload_section(file)
+    let section = crate::macho::payload_section(packed.file)
         .ok()
         .flatten()
         .context("the __WPACK segment is missing from the Mach-O header")?;
