@@ -734,3 +734,41 @@ fn a_universal_output_takes_no_stub_option() {
         "one per slice",
     );
 }
+
+/// A distributor may sign an output again (a Developer ID, or `rcodesign
+/// sign`): `wpack inspect` then checks the page hashes macOS checks instead
+/// of expecting wpack's own bytes. Simulated by changing a CodeDirectory
+/// field that no page hash covers (its platform byte): the signature is no
+/// longer wpack's, the pages still match; a changed page is still caught.
+#[test]
+fn a_signature_made_again_is_checked_by_its_page_hashes() {
+    let dir = tempdir();
+    let (_, file) = pack_for("aarch64-macos", dir.path(), "app");
+    let macho = MachO::parse(&file, 0).unwrap();
+    let dataoff = macho
+        .load_commands
+        .iter()
+        .find_map(|c| match c.command {
+            CommandVariant::CodeSignature(cs) => Some(cs.dataoff as usize),
+            _ => None,
+        })
+        .expect("LC_CODE_SIGNATURE");
+    // SuperBlob index entry 0 is the CodeDirectory (checked above).
+    let cd = dataoff + be32(&file, dataoff + 16) as usize;
+    assert_eq!(be32(&file, cd), 0xfade_0c02);
+    let mut resigned = file.clone();
+    resigned[cd + 38] ^= 0x7f;
+    let (code, _) = inspect_bytes(dir.path(), "resigned", &resigned);
+    assert_eq!(code, 0);
+    let out = wpack(&["inspect", dir.path().join("resigned").to_str().unwrap()]);
+    assert!(
+        stdout(&out).contains("signed again by another tool"),
+        "{}",
+        stdout(&out)
+    );
+    let mut changed = resigned.clone();
+    changed[100] ^= 1;
+    let (code, err) = inspect_bytes(dir.path(), "changed", &changed);
+    assert_eq!(code, 1);
+    assert!(err.contains("does not match"), "{err}");
+}

@@ -187,6 +187,10 @@ pub struct SignatureInfo {
     /// Bytes the page hashes cover (everything before the signature).
     pub signed_bytes: u64,
     pub pages: u64,
+    /// Whether the signature is the one wpack wrote; `false` for one made
+    /// again by another tool (`codesign`, `rcodesign`), whose page hashes
+    /// were checked instead.
+    pub by_wpack: bool,
 }
 
 /// Checks the signature of a packed macOS file: reads its identifier, signs
@@ -199,15 +203,54 @@ pub fn check(file: &[u8]) -> Result<SignatureInfo, CheckError> {
         .ok_or(CheckError::Unreadable)?;
     let identifier = identifier(blob).ok_or(CheckError::Unreadable)?;
     let mut copy = file.to_vec();
-    sign(&mut copy, &identifier).map_err(|_| CheckError::Mismatch)?;
-    if copy != file {
+    let by_wpack = sign(&mut copy, &identifier).is_ok() && copy == file;
+    // A distributor may sign again (a Developer ID, or ad hoc by another
+    // tool): then check what macOS checks, the code pages' hashes.
+    if !by_wpack && !page_hashes_match(file, blob, code_limit as usize) {
         return Err(CheckError::Mismatch);
     }
     Ok(SignatureInfo {
         identifier,
         signed_bytes: code_limit.into(),
         pages: u64::from(code_limit).div_ceil(CODE_PAGE as u64),
+        by_wpack,
     })
+}
+
+/// Whether the SHA-256 CodeDirectory of `superblob` covers `file` up to
+/// `code_limit` and every page hash in it matches.
+fn page_hashes_match(file: &[u8], superblob: &[u8], code_limit: usize) -> bool {
+    let be32 = |b: &[u8], at: usize| -> Option<usize> {
+        Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?) as usize)
+    };
+    let check = || -> Option<bool> {
+        let count = be32(superblob, 8)?;
+        // Slot 0, or an alternate CodeDirectory (0x1000..): the SHA-256 one.
+        let directories = (0..count.min(16)).filter_map(|i| {
+            let slot = be32(superblob, 12 + 8 * i)? as u32;
+            (slot == SLOT_CODEDIRECTORY || (0x1000..0x1005).contains(&slot))
+                .then(|| superblob.get(be32(superblob, 16 + 8 * i)?..))?
+        });
+        for cd in directories {
+            if be32(cd, 0)? as u32 != CODEDIRECTORY_MAGIC || *cd.get(37)? != 2 {
+                continue; // not SHA-256
+            }
+            let (hashes_at, slots, limit) = (be32(cd, 16)?, be32(cd, 28)?, be32(cd, 32)?);
+            let page = 1usize.checked_shl(u32::from(*cd.get(39)?))?;
+            if limit != code_limit || slots != code_limit.div_ceil(page) {
+                return Some(false);
+            }
+            let matches = (0..slots).all(|i| {
+                let start = i * page;
+                let bytes = &file[start..(start + page).min(code_limit)];
+                let at = hashes_at + i * HASH_LEN;
+                cd.get(at..at + HASH_LEN) == Some(&Sha256::digest(bytes)[..])
+            });
+            return Some(matches);
+        }
+        Some(false)
+    };
+    code_limit <= file.len() && check().unwrap_or(false)
 }
 
 /// The identifier in the CodeDirectory of a SuperBlob.

@@ -331,10 +331,18 @@ fn as_text(r: &Report) -> String {
     if let Some(sig) = &r.macos_signature {
         line(
             "Signature:",
-            format!(
-                "signed ad hoc as {:?}: {} pages of 4 KiB, {} bytes (checked)",
-                sig.identifier, sig.pages, sig.signed_bytes
-            ),
+            if sig.by_wpack {
+                format!(
+                    "signed ad hoc as {:?}: {} pages of 4 KiB, {} bytes (checked)",
+                    sig.identifier, sig.pages, sig.signed_bytes
+                )
+            } else {
+                format!(
+                    "signed again by another tool as {:?}: {} bytes, page hashes checked \
+                     (certificates are not: `codesign --verify` checks them)",
+                    sig.identifier, sig.signed_bytes
+                )
+            },
         );
     }
     if let Some(bytes) = r.authenticode_certificate_bytes {
