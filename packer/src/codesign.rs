@@ -220,16 +220,11 @@ pub fn check(file: &[u8]) -> Result<SignatureInfo, CheckError> {
 /// Whether the SHA-256 CodeDirectory of `superblob` covers `file` up to
 /// `code_limit` and every page hash in it matches.
 fn page_hashes_match(file: &[u8], superblob: &[u8], code_limit: usize) -> bool {
-    let be32 = |b: &[u8], at: usize| -> Option<usize> {
-        Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?) as usize)
-    };
     let check = || -> Option<bool> {
-        let count = be32(superblob, 8)?;
         // Slot 0, or an alternate CodeDirectory (0x1000..): the SHA-256 one.
-        let directories = (0..count.min(16)).filter_map(|i| {
-            let slot = be32(superblob, 12 + 8 * i)? as u32;
+        let directories = blobs(superblob).filter_map(|(slot, offset)| {
             (slot == SLOT_CODEDIRECTORY || (0x1000..0x1005).contains(&slot))
-                .then(|| superblob.get(be32(superblob, 16 + 8 * i)?..))?
+                .then(|| superblob.get(offset..))?
         });
         for cd in directories {
             if be32(cd, 0)? as u32 != CODEDIRECTORY_MAGIC || *cd.get(37)? != 2 {
@@ -255,16 +250,26 @@ fn page_hashes_match(file: &[u8], superblob: &[u8], code_limit: usize) -> bool {
 
 /// The identifier in the CodeDirectory of a SuperBlob.
 fn identifier(superblob: &[u8]) -> Option<String> {
-    let be32 = |b: &[u8], at: usize| -> Option<usize> {
-        Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?) as usize)
-    };
-    let count = be32(superblob, 8)?;
-    let directory = (0..count.min(16)).find_map(|i| {
-        (be32(superblob, 12 + 8 * i)? == SLOT_CODEDIRECTORY as usize)
-            .then(|| be32(superblob, 16 + 8 * i))?
-    })?;
+    let (_, directory) = blobs(superblob).find(|&(slot, _)| slot == SLOT_CODEDIRECTORY)?;
     let cd = superblob.get(directory..)?;
     let name = cd.get(be32(cd, 20)?..)?;
     let end = name.iter().position(|&b| b == 0)?;
     String::from_utf8(name[..end].to_vec()).ok()
+}
+
+/// The (slot type, offset) of each entry of a SuperBlob's index, as far as
+/// it can be read (at most 16: a signature has a handful).
+fn blobs(superblob: &[u8]) -> impl Iterator<Item = (u32, usize)> + '_ {
+    let count = be32(superblob, 8).unwrap_or(0).min(16);
+    (0..count).map_while(move |i| {
+        Some((
+            be32(superblob, 12 + 8 * i)? as u32,
+            be32(superblob, 16 + 8 * i)?,
+        ))
+    })
+}
+
+/// A big-endian field of a signature blob, if it lies inside it.
+fn be32(blob: &[u8], at: usize) -> Option<usize> {
+    Some(u32::from_be_bytes(blob.get(at..at + 4)?.try_into().ok()?) as usize)
 }
