@@ -149,12 +149,55 @@ pub struct PackArgs {
     #[arg(long)]
     pub allow_ip_name_lookup: bool,
 
-    /// The platform to pack for (see --list-targets). Default on Linux: the
-    /// static build for this machine's architecture (`x86_64-linux` here),
-    /// which runs on every Linux distribution; `x86_64-linux-gnu` links glibc
-    /// dynamically.
-    #[arg(long, value_name = "TARGET")]
-    pub target: Option<String>,
+    /// The platform to pack for (see --list-targets): a wpack name such as
+    /// `x86_64-windows` or a Rust target triple such as
+    /// `x86_64-pc-windows-msvc`. Default on Linux: the static build for this
+    /// machine's architecture (`x86_64-linux` here), which runs on every
+    /// Linux distribution; `x86_64-linux-gnu` links glibc dynamically.
+    /// Repeat it or give a comma-separated list to pack for several targets
+    /// in one run (the module is read, checked and compiled once per kind of
+    /// machine code); `all` means every target this wpack carries. With more
+    /// than one, -o names a directory and each output is named by
+    /// --name-template.
+    #[arg(long, value_name = "TARGET", value_delimiter = ',')]
+    pub target: Vec<String>,
+
+    /// The file names of the outputs when packing for several targets (or
+    /// whenever it is given; -o then names a directory). Placeholders:
+    /// `{name}` (the input's name without `.wasm`), `{target}` (wpack's
+    /// target name), `{triple}` (its Rust target triple), `{version}` (from
+    /// --version-tag). Windows outputs get `.exe` appended unless the
+    /// template gives it. Default: `{name}-{target}`.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub name_template: Option<String>,
+
+    /// The version `{version}` stands for in --name-template.
+    #[arg(long, value_name = "VERSION")]
+    pub version_tag: Option<String>,
+
+    /// Also write next to each output a release archive as cargo-dist lays
+    /// them out: `{name}-{triple}.tar.gz` (`.zip` for Windows) holding the
+    /// program as `{name}` (`{name}.exe`) and each --archive-file.
+    #[arg(long, help_heading = "Release files")]
+    pub archive: bool,
+
+    /// A file to put in every archive beside the program, such as README or
+    /// LICENSE (by its file name). Repeatable; implies --archive.
+    #[arg(long, value_name = "FILE", help_heading = "Release files")]
+    pub archive_file: Vec<PathBuf>,
+
+    /// Also write `SHA256SUMS` (in `sha256sum` format) over every file this
+    /// run wrote, in the output directory.
+    #[arg(long, help_heading = "Release files")]
+    pub checksums: bool,
+
+    /// Do not read or write the compile cache (compiled code kept between
+    /// runs, keyed by the module, wpack's version, the target, --cpu and
+    /// every option that changes the code). It lives in WPACK_CACHE if set,
+    /// otherwise in the platform's cache directory (`~/.cache/wpack` on
+    /// Linux).
+    #[arg(long)]
+    pub no_cache: bool,
 
     /// List the targets and which of them this wpack carries a stub for.
     #[arg(long)]

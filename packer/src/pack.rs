@@ -45,12 +45,12 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
     };
     // `--target universal-macos`: one packed program per slice, each with
     // its own stub; `target` and `stub` are then the first slice's.
-    let universal = cli.target.as_deref().and_then(stub_image::find_universal);
+    let universal = cli.target.first().map(String::as_str).and_then(stub_image::find_universal);
     let slices = match universal {
         Some(universal) => universal_slices(universal, cli, &program)?,
         None => Vec::new(),
     };
-    let (target, stub) = match (&cli.target, &cli.stub) {
+    let (target, stub) = match (cli.target.first(), &cli.stub) {
         _ if !slices.is_empty() => slices[0].clone(),
         (Some(name), path) => {
             let target = stub_image::find_target(name)?;

@@ -1,0 +1,73 @@
+//! `wpack`: turns a WebAssembly (WASI) program into one native executable.
+//!
+//! Two executables share this library: `wpack` itself (`main.rs`) and
+//! `cargo-wpack` (`bin/cargo-wpack.rs`, the `cargo wpack` subcommand, which
+//! builds a package's binaries for WASI and packs them through [`run`]).
+//!
+//! The work is split by concern: `cli` (arguments), `compile` (checking and
+//! precompiling the module), `cache` (compiled code kept between runs),
+//! `include` (files embedded with --include), `inspect` (reading a packed
+//! file back), `licenses` (the licence notices of wpack and its stubs),
+//! `preinit` (running an init function at pack time, --init-func),
+//! `stub_image` and `targets` (the runtime the output starts as, per
+//! platform), `codesign` (signing macOS outputs), `windows` (the resources and
+//! checksum of Windows outputs), `output` (writing the result safely and
+//! naming it), `release` (archives and checksums to publish), `pack` (the
+//! steps in order: prepare the program once, then emit it for each target)
+//! and `cargo_wpack` (the cargo subcommand).
+
+pub mod cargo_wpack;
+mod cli;
+mod codesign;
+mod compile;
+mod include;
+mod inspect;
+mod licenses;
+mod output;
+mod pack;
+mod preinit;
+mod release;
+mod stub_image;
+mod targets;
+mod windows;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// `wpack ARGS...`: `args` holds the program name first, as
+/// `std::env::args_os` does.
+pub fn main_with(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = cli::Cli::parse_from(args);
+    exit_code(run(&cli))
+}
+
+/// Parses `args` (program name first) as wpack's command line and runs it;
+/// `cargo wpack` packs through this, so its options mean what they mean
+/// on wpack's own command line.
+pub fn run_args(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<()> {
+    let cli = cli::Cli::try_parse_from(args).map_err(|e| anyhow::anyhow!("{e}"))?;
+    run(&cli)
+}
+
+fn run(cli: &cli::Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        Some(cli::Command::Inspect(args)) if args.licenses => licenses::print_for_file(&args.file),
+        Some(cli::Command::Inspect(args)) => inspect::inspect(args),
+        None if cli.pack.licenses => licenses::print_own(),
+        None => pack::pack(&cli.pack),
+    }
+}
+
+/// Prints an error the way every wpack error is printed: one line (with
+/// its causes) after `wpack: error:`.
+pub fn exit_code(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("wpack: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
