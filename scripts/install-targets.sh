@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-rustup target add wasm32-wasip2 x86_64-unknown-linux-musl aarch64-unknown-linux-musl \
+rustup target add wasm32-wasip1 wasm32-wasip2 x86_64-unknown-linux-musl aarch64-unknown-linux-musl \
   x86_64-pc-windows-gnu aarch64-apple-darwin x86_64-apple-darwin >/dev/null 2>&1
 
 # Packages, not commands: `--no-install-recommends` leaves out what a fresh

@@ -37,8 +37,17 @@ use std::process::ExitCode;
 use clap::Parser;
 
 /// `wpack ARGS...`: `args` holds the program name first, as
-/// `std::env::args_os` does.
+/// `std::env::args_os` does. Started as `cargo-wpack` (a link or copy
+/// beside wpack, as the release files install it), wpack is `cargo wpack`.
 pub fn main_with(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let called = args
+        .first()
+        .and_then(|arg0| std::path::Path::new(arg0).file_stem())
+        .is_some_and(|stem| stem == "cargo-wpack");
+    if called {
+        return cargo_wpack::main(args);
+    }
     let cli = cli::Cli::parse_from(args);
     exit_code(run(&cli))
 }
