@@ -327,47 +327,77 @@ fn function_name(wasm: &[u8], index: u32) -> Option<String> {
     None
 }
 
-/// Compiles `wasm` (a module or component, as `program` says) for `target`
-/// and `cpu` with the settings the stub loads with.
+/// Everything that decides the compiled bytes besides the module and the
+/// wpack build: one value per distinct compilation, so that targets with
+/// the same settings share one (see `Target::compiles_as`), and the key of
+/// the compile cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    triple: &'static str,
+    kind: wpack_stub::engine::Kind,
+    /// `--cpu` as given, and the Cranelift flags it means.
+    cpu: String,
+    cpu_flags: Vec<String>,
+    /// Native unwind tables serve outside unwinders only (wasmtime walks
+    /// wasm frames itself, and the stub aborts on panic), except on
+    /// Windows, whose ABI requires them.
+    unwind_info: bool,
+}
+
+impl Settings {
+    /// The settings for `program` on `target` with `--cpu cpu`.
+    pub fn new(program: &Program, target: &Target, cpu: &str) -> Result<Self, ModuleError> {
+        Ok(Self {
+            triple: target.compiles_as,
+            kind: program.engine_kind(),
+            cpu: cpu.to_owned(),
+            cpu_flags: cpu_flags(cpu, target)?,
+            unwind_info: target.format == Format::Pe,
+        })
+    }
+
+    /// The settings in one line, for the compile cache's key.
+    pub fn describe(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+/// Compiles `wasm` (a module or component, as `settings` say) with the
+/// settings the stub loads with.
 ///
 /// Giving the target explicitly, even when it is the host, makes Cranelift
 /// compile for the architecture's baseline instead of this machine's CPU, so
-/// the output runs on any CPU of that architecture unless `cpu` asks for more.
-pub fn precompile(
-    wasm: &[u8],
-    program: &Program,
-    target: &Target,
-    cpu: &str,
-) -> Result<Vec<u8>, ModuleError> {
+/// the output runs on any CPU of that architecture unless `--cpu` asks for
+/// more.
+pub fn precompile(wasm: &[u8], settings: &Settings) -> Result<Vec<u8>, ModuleError> {
     let mut config = Config::new();
-    engine::configure(&mut config, program.engine_kind());
-    let triple = target.triple;
+    engine::configure(&mut config, settings.kind);
+    let triple = settings.triple;
     config
         .target(triple)
         .map_err(|e| ModuleError::Compile(format!("unsupported target {triple}: {e}")))?;
-    for flag in cpu_flags(cpu, target)? {
+    for flag in &settings.cpu_flags {
         // SAFETY: these flags only select instructions; the stub checks at
         // load time that the CPU it runs on has every one of them.
-        unsafe { config.cranelift_flag_enable(&flag) };
+        unsafe { config.cranelift_flag_enable(flag) };
     }
     config.cranelift_opt_level(OptLevel::Speed);
     // Tables the stub never reads (measured on a 300k-function module:
     // 18.5% and 13.9% of the payload, see BENCHMARKS.md). Address maps give
     // wasm byte offsets in backtraces; the stub's trap line uses function
-    // names, which come from the name section. Native unwind tables serve
-    // outside unwinders only (wasmtime walks wasm frames itself, and the stub
-    // aborts on panic), except on Windows, whose ABI requires them.
+    // names, which come from the name section.
     config.generate_address_map(false);
-    config.native_unwind_info(target.format == Format::Pe);
+    config.native_unwind_info(settings.unwind_info);
     config.parallel_compilation(true);
     let engine = Engine::new(&config).map_err(|e| {
         ModuleError::Compile(format!(
-            "cannot configure the compiler (--cpu {cpu}?): {e:#}"
+            "cannot configure the compiler (--cpu {}?): {e:#}",
+            settings.cpu
         ))
     })?;
-    match program {
-        Program::Module => engine.precompile_module(wasm),
-        Program::Component { .. } => engine.precompile_component(wasm),
+    match settings.kind {
+        engine::Kind::Module => engine.precompile_module(wasm),
+        engine::Kind::Component => engine.precompile_component(wasm),
     }
     .map_err(|e| ModuleError::Compile(format!("{e:#}")))
 }

@@ -52,8 +52,12 @@ impl Included {
 
 /// Reads every `--include`, refusing what the program could not be given
 /// faithfully and guest names that would make lookups ambiguous.
-pub fn read(specs: &[IncludeSpec], dirs: &[DirMapping], output: &Path) -> Result<Included> {
-    let output = absolute(output)?;
+/// `outputs` are the files this run writes: none may be inside a tree.
+pub fn read(specs: &[IncludeSpec], dirs: &[DirMapping], outputs: &[&Path]) -> Result<Included> {
+    let outputs = outputs
+        .iter()
+        .map(|output| absolute(output))
+        .collect::<Result<Vec<_>>>()?;
     let mut trees: Vec<(Tree, Vec<Vec<u8>>)> = Vec::new();
     for spec in specs {
         let shown = format!("--include {}", spec.host);
@@ -65,7 +69,7 @@ pub fn read(specs: &[IncludeSpec], dirs: &[DirMapping], output: &Path) -> Result
             _ => anyhow::anyhow!("{shown}: {e}"),
         })?;
         let root = absolute(host)?;
-        if output.starts_with(&root) {
+        if let Some(output) = outputs.iter().find(|output| output.starts_with(&root)) {
             bail!(
                 "{shown}: the output {} would be inside what is included; write it elsewhere \
                  or include less",

@@ -17,6 +17,7 @@
 //! and `cargo_wpack` (the cargo subcommand).
 
 pub mod cargo_wpack;
+mod cache;
 mod cli;
 mod codesign;
 mod compile;

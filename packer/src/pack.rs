@@ -1,6 +1,10 @@
-//! The packing steps, in order.
+//! The packing steps, in order: work out what to write, prepare the
+//! program once (read, check and validate it, walk the embedded trees,
+//! pre-initialize it), compile it once per kind of machine code, then emit
+//! it for each target.
 
 use std::borrow::Cow;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -8,12 +12,31 @@ use std::io::Write as _;
 
 use wpack_stub::{Manifest, Network, Program, macho, payload};
 
+use crate::cache::Cache;
 use crate::cli::PackArgs;
-use crate::targets::{Format, Target, Universal};
-use crate::{codesign, compile, include, output, preinit, stub_image, windows};
+use crate::compile::Settings;
+use crate::stub_image::Choice;
+use crate::targets::{Format, Target};
+use crate::{codesign, compile, include, output, preinit, release, stub_image, windows};
 
 /// Modules above this size get a line saying compilation is under way.
 const ANNOUNCE_COMPILE_ABOVE: usize = 1 << 20;
+
+/// One file to write: what it is for, where it goes, and the stub of each
+/// part (one, or one per slice of a universal file).
+struct Emit {
+    choice: Choice,
+    path: PathBuf,
+    parts: Vec<Part>,
+}
+
+/// One program inside an output: its target, its stub, and which of the
+/// run's compilations it uses.
+struct Part {
+    target: &'static Target,
+    stub: Cow<'static, [u8]>,
+    code: usize,
+}
 
 pub fn pack(cli: &PackArgs) -> Result<()> {
     if cli.list_targets {
@@ -29,60 +52,29 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
     let wasm = std::fs::read(input).with_context(|| format!("cannot read {shown}"))?;
     // WebAssembly text (`.wat`) is accepted as `wasmtime compile` accepts it.
     let wasm = compile::from_text(wasm).with_context(|| shown.to_string())?;
-    let output = match &cli.output {
-        Some(path) => path.clone(),
-        None => output::default_path(input)?,
-    };
-    output::check_target(&output, input)?;
+    let choices = choose(cli)?;
+    let paths = output::paths(cli, input, &choices)?;
 
     let program = compile::check(&wasm).with_context(|| shown.to_string())?;
     // Before anything slow: a module that cannot compile is refused now.
     compile::validate(&wasm, &program).with_context(|| shown.to_string())?;
     check_options(cli, &program, &shown)?;
-    let stub_name = match &cli.stub {
-        Some(path) => format!("the stub {}", path.display()),
-        None => "the built-in stub".to_owned(),
+    let program_name = match output::names_a_directory(cli) {
+        // Shared by every output: the name the program has in all of them.
+        true => output::default_path(input)?.to_string_lossy().into_owned(),
+        false => output::program_name(&paths[0]),
     };
-    // `--target universal-macos`: one packed program per slice, each with
-    // its own stub; `target` and `stub` are then the first slice's.
-    let universal = cli.target.first().map(String::as_str).and_then(stub_image::find_universal);
-    let slices = match universal {
-        Some(universal) => universal_slices(universal, cli, &program)?,
-        None => Vec::new(),
-    };
-    let (target, stub) = match (cli.target.first(), &cli.stub) {
-        _ if !slices.is_empty() => slices[0].clone(),
-        (Some(name), path) => {
-            let target = stub_image::find_target(name)?;
-            (target, stub_image::load(path.as_deref(), target, &program)?)
-        }
-        (None, None) => {
-            let target = stub_image::default_target();
-            (target, stub_image::load(None, target, &program)?)
-        }
-        // Only a stub file: it says which platform to compile for.
-        (None, Some(path)) => {
-            let stub = stub_image::load(Some(path), stub_image::default_target(), &program)?;
-            (stub_image::target_of(&stub, &stub_name)?, stub)
-        }
-    };
-    stub_image::check(&stub, target, &stub_name, &program)?;
-    // A Windows output's copy of the stub gets its manifest and the
-    // --windows-* resources now, so that a bad icon or a stub editpe cannot
-    // edit is refused before the compilation.
-    let windows_resources = windows::Resources::from_args(cli, target)?;
-    let stub = match target.format {
-        Format::Pe => std::borrow::Cow::Owned(
-            windows::with_resources(&stub, &windows_resources)
-                .with_context(|| stub_name.clone())?,
-        ),
-        _ => stub,
-    };
+    let archive_files = cli.archive || !cli.archive_file.is_empty();
+    if archive_files {
+        release::check_extras(&cli.archive_file, &program_name)?;
+    }
+    let (mut emits, settings) = plan(cli, &program, &choices, paths)?;
 
     if !cli.quiet {
         warn_about_missing_dirs(cli);
     }
-    let included = include::read(&cli.includes, &cli.dirs, &output)?;
+    let outputs: Vec<&Path> = emits.iter().map(|e| e.path.as_path()).collect();
+    let included = include::read(&cli.includes, &cli.dirs, &outputs)?;
     if !cli.quiet && !included.trees.is_empty() {
         eprintln!(
             "wpack: embedding {} files ({})",
@@ -92,7 +84,7 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
     }
     let (wasm, init) = match &cli.init_func {
         Some(func) => {
-            let snapshot = preinitialize(cli, func, &wasm, &included, &output)
+            let snapshot = preinitialize(cli, func, &wasm, &included, &program_name)
                 .with_context(|| shown.to_string())?;
             // Renames may have taken `_start` away.
             compile::check(&snapshot.wasm)
@@ -106,11 +98,10 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
     } else {
         wasm
     };
-    let compiled = compile(cli, &wasm, &program, target).with_context(|| shown.to_string())?;
 
     let manifest = Manifest {
         wpack_version: env!("CARGO_PKG_VERSION").to_owned(),
-        target: target.triple.to_owned(),
+        target: String::new(), // each part's own, below
         module_name: input
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -129,138 +120,302 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
         init,
     };
     let contents: Vec<&[u8]> = included.contents.iter().map(Vec::as_slice).collect();
-    match target.format {
-        Format::MachO if universal.is_some() => {
-            let identifier = output::program_name(&output);
-            let file = universal_file(
-                cli,
-                &slices,
-                &wasm,
-                &compiled,
-                &manifest,
-                &contents,
-                &identifier,
-            )
-            .with_context(|| shown.to_string())?;
-            output::write_atomically(&output, |out| out.write_all(&file))?;
+    if output::names_a_directory(cli) {
+        let dir = emits[0].path.parent().unwrap_or(Path::new("."));
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the directory {}", dir.display()))?;
         }
-        Format::MachO => {
-            let identifier = output::program_name(&output);
-            let file = macos_file(&stub, &compiled, &manifest, &contents, &identifier)
-                .with_context(|| format!("cannot lay out the macOS file ({stub_name})"))?;
-            output::write_atomically(&output, |out| out.write_all(&file))?;
-        }
-        // The checksum covers the whole file: built in memory, set last.
-        Format::Pe => {
-            let mut file = Vec::new();
-            payload::write(&mut file, &stub, &compiled, &manifest, &contents)?;
-            windows::finish(&mut file).with_context(|| stub_name.clone())?;
-            output::write_atomically(&output, |out| out.write_all(&file))?;
-        }
-        Format::Elf => output::write_atomically(&output, |out| {
-            payload::write(out, &stub, &compiled, &manifest, &contents).map(drop)
-        })?,
     }
 
-    if !cli.quiet {
-        let size = std::fs::metadata(&output)
-            .map(|m| m.len() as usize)
-            .unwrap_or(0);
+    // Each compilation in turn, each output as soon as its code is there;
+    // code no output still needs is dropped, so a big module's compiled
+    // code is held about once, not once per target.
+    let cache = Cache::open(cli.no_cache, cli.quiet);
+    let mut codes: Vec<Option<Vec<u8>>> = vec![None; settings.len()];
+    let mut written = Vec::new();
+    for (i, (settings, targets)) in settings.iter().enumerate() {
+        let step = (i + 1, codes.len());
+        codes[i] = Some(
+            compile(cli, &wasm, settings, targets, step, cache.as_ref())
+                .with_context(|| shown.to_string())?,
+        );
+        let ready: Vec<Emit>;
+        (ready, emits) = emits
+            .into_iter()
+            .partition(|e| e.parts.iter().all(|p| codes[p.code].is_some()));
+        for emit in ready {
+            write(&emit, &codes, &manifest, &contents)
+                .with_context(|| format!("{shown} for {}", emit.choice.name()))?;
+            if !cli.quiet {
+                let size = std::fs::metadata(&emit.path).map_or(0, |m| m.len() as usize);
+                let what = format!("{}, {}", human(size), emit.choice.name());
+                match output::names_a_directory(cli) {
+                    true => eprintln!("wpack: wrote {} ({what})", emit.path.display()),
+                    false => eprintln!(
+                        "wpack: packed {shown} into {} ({what}) in {:.2}s",
+                        emit.path.display(),
+                        started.elapsed().as_secs_f64()
+                    ),
+                }
+            }
+            written.push(emit);
+        }
+        for (j, code) in codes.iter_mut().enumerate() {
+            if !emits.iter().any(|e| e.parts.iter().any(|p| p.code == j)) {
+                *code = None;
+            }
+        }
+    }
+
+    let mut files: Vec<PathBuf> = written.iter().map(|e| e.path.clone()).collect();
+    if archive_files {
+        for emit in &written {
+            let archive = release::archive(
+                &emit.path,
+                &program_name,
+                emit.choice.triple(),
+                emit.choice.is_windows(),
+                &cli.archive_file,
+            )?;
+            if !cli.quiet {
+                eprintln!("wpack: wrote {}", archive.display());
+            }
+            files.push(archive);
+        }
+    }
+    if cli.checksums {
+        let dir = match written[0].path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        let sums = release::checksums(&dir, &files)?;
+        if !cli.quiet {
+            eprintln!("wpack: wrote {}", sums.display());
+        }
+    }
+    if !cli.quiet && output::names_a_directory(cli) {
         eprintln!(
-            "wpack: packed {shown} into {} ({}, {}) in {:.2}s",
-            output.display(),
-            human(size),
-            universal.map_or(target.name, |u| u.name),
+            "wpack: packed {shown} for {} target{} in {:.2}s",
+            written.len(),
+            if written.len() == 1 { "" } else { "s" },
             started.elapsed().as_secs_f64()
         );
+    }
+    if !cli.quiet && cfg!(windows) {
         // Windows keeps no executable permission to give the file: whoever
         // runs it on Linux or macOS has to.
-        if cfg!(windows) && !matches!(target.format, Format::Pe) {
+        for emit in written.iter().filter(|e| !e.choice.is_windows()) {
             eprintln!(
                 "wpack: Windows records no executable permission; on the {} machine, run `chmod +x {}` first",
-                target.name,
-                output.file_name().unwrap_or_default().to_string_lossy()
+                emit.choice.name(),
+                emit.path.file_name().unwrap_or_default().to_string_lossy()
             );
         }
     }
     Ok(())
 }
 
-/// Compiles `wasm` for `target`, saying so first if that takes a while.
-fn compile(cli: &PackArgs, wasm: &[u8], program: &Program, target: &Target) -> Result<Vec<u8>> {
-    if cli.quiet || wasm.len() <= ANNOUNCE_COMPILE_ABOVE {
-        return Ok(compile::precompile(wasm, program, target, &cli.cpu)?);
+/// The outputs `--target` (and `--stub`) ask for.
+fn choose(cli: &PackArgs) -> Result<Vec<Choice>> {
+    if cli.target.is_empty() {
+        return Ok(vec![Choice::Thin(match &cli.stub {
+            // Only a stub file: it says which platform to compile for.
+            Some(path) => {
+                let stub = stub_image::load(Some(path), stub_image::default_target(), &Program::Module)?;
+                stub_image::target_of(&stub, &format!("the stub {}", path.display()))?
+            }
+            None => stub_image::default_target(),
+        })]);
     }
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-    let expected = wasm.len() as f64 / (BYTES_PER_CORE_SECOND * cores);
-    eprintln!(
-        "wpack: compiling {} for {} ({}), about {expected:.0}s...",
-        cli.input.as_deref().expect("clap requires INPUT").display(),
-        target.name,
-        human(wasm.len())
-    );
-    Ok(with_progress("compiling", Some(expected), || {
-        compile::precompile(wasm, program, target, &cli.cpu)
-    })?)
+    let choices = stub_image::choose(&cli.target)?;
+    if cli.stub.is_some() {
+        match choices.as_slice() {
+            [Choice::Thin(_)] => {}
+            [Choice::Universal(universal)] => anyhow::bail!(
+                "--stub gives one stub, but {} needs one per slice ({}); leave out --stub, or \
+                 pack each of those targets with its own stub",
+                universal.name,
+                universal.slices.join(", ")
+            ),
+            _ => anyhow::bail!(
+                "--stub gives the stub of one target, but {} targets are asked for; leave out \
+                 --stub or pack for one --target",
+                choices.len()
+            ),
+        }
+    }
+    Ok(choices)
 }
 
-/// One program of a universal file: its target and stub.
-type Slice = (&'static Target, Cow<'static, [u8]>);
-
-/// The (target, stub) of each slice of a universal file.
-fn universal_slices(
-    universal: &Universal,
+/// The stubs of every output, checked, and the distinct compilations they
+/// need (with the targets each serves, to name them in progress lines).
+#[allow(clippy::type_complexity)]
+fn plan(
     cli: &PackArgs,
     program: &Program,
-) -> Result<Vec<Slice>> {
-    if cli.stub.is_some() {
-        anyhow::bail!(
-            "--stub gives one stub, but {} needs one per slice ({}); leave out --stub, or \
-             pack each of those targets with its own stub",
-            universal.name,
-            universal.slices.join(", ")
-        );
+    choices: &[Choice],
+    paths: Vec<PathBuf>,
+) -> Result<(Vec<Emit>, Vec<(Settings, Vec<&'static Target>)>)> {
+    let all_parts: Vec<&Target> = choices.iter().flat_map(|c| c.parts()).collect();
+    // Read now, so that a bad icon or a stub editpe cannot edit is refused
+    // before the compilation.
+    let windows_resources = windows::Resources::from_args(cli, &all_parts)?;
+    let mut settings: Vec<(Settings, Vec<&'static Target>)> = Vec::new();
+    let mut emits = Vec::new();
+    for (&choice, path) in choices.iter().zip(paths) {
+        let mut parts = Vec::new();
+        for target in choice.parts() {
+            let stub_name = match &cli.stub {
+                Some(path) => format!("the stub {}", path.display()),
+                None => "the built-in stub".to_owned(),
+            };
+            let stub = stub_image::load(cli.stub.as_deref(), target, program)?;
+            stub_image::check(&stub, target, &stub_name, program)?;
+            let stub = match target.format {
+                // A Windows output's copy of the stub gets its manifest and
+                // the --windows-* resources.
+                Format::Pe => Cow::Owned(
+                    windows::with_resources(&stub, &windows_resources)
+                        .with_context(|| stub_name.clone())?,
+                ),
+                _ => stub,
+            };
+            let wanted = Settings::new(program, target, &cli.cpu)?;
+            let code = match settings.iter().position(|(s, _)| *s == wanted) {
+                Some(i) => {
+                    if !settings[i].1.contains(&target) {
+                        settings[i].1.push(target);
+                    }
+                    i
+                }
+                None => {
+                    settings.push((wanted, vec![target]));
+                    settings.len() - 1
+                }
+            };
+            parts.push(Part { target, stub, code });
+        }
+        emits.push(Emit { choice, path, parts });
     }
-    universal
-        .slices
-        .iter()
-        .map(|name| {
-            let target = stub_image::find_target(name)?;
-            let stub = stub_image::load(None, target, program)?;
-            stub_image::check(&stub, target, "the built-in stub", program)?;
-            Ok((target, stub))
-        })
-        .collect()
+    Ok((emits, settings))
+}
+
+/// Writes one output: the stub, the payload of its compiled code and the
+/// manifest (for a universal file, one of each per slice).
+fn write(
+    emit: &Emit,
+    codes: &[Option<Vec<u8>>],
+    manifest: &Manifest,
+    contents: &[&[u8]],
+) -> Result<()> {
+    let code = |part: &Part| codes[part.code].as_deref().expect("compiled before its outputs");
+    let manifest_for = |target: &Target| Manifest {
+        target: target.triple.to_owned(),
+        ..manifest.clone()
+    };
+    let path = &emit.path;
+    match emit.choice {
+        Choice::Universal(_) => {
+            let identifier = output::program_name(path);
+            let slices: Vec<(&[u8], &[u8], Manifest)> = emit
+                .parts
+                .iter()
+                .map(|p| (p.stub.as_ref(), code(p), manifest_for(p.target)))
+                .collect();
+            let file = universal_file(&emit.parts, &slices, contents, &identifier)?;
+            output::write_atomically(path, |out| out.write_all(&file))
+        }
+        Choice::Thin(target) => {
+            let part = &emit.parts[0];
+            let (stub, compiled, manifest) = (&part.stub, code(part), manifest_for(target));
+            match target.format {
+                Format::MachO => {
+                    let identifier = output::program_name(path);
+                    let file = macos_file(stub, compiled, &manifest, contents, &identifier)
+                        .context("cannot lay out the macOS file")?;
+                    output::write_atomically(path, |out| out.write_all(&file))
+                }
+                // The checksum covers the whole file: built in memory, set last.
+                Format::Pe => {
+                    let mut file = Vec::new();
+                    payload::write(&mut file, stub, compiled, &manifest, contents)?;
+                    windows::finish(&mut file)?;
+                    output::write_atomically(path, |out| out.write_all(&file))
+                }
+                Format::Elf => output::write_atomically(path, |out| {
+                    payload::write(out, stub, compiled, &manifest, contents).map(drop)
+                }),
+            }
+        }
+    }
+}
+
+/// Compiles `wasm` with `settings` (for `targets`), or takes the code from
+/// the cache; says so first if that takes a while.
+fn compile(
+    cli: &PackArgs,
+    wasm: &[u8],
+    settings: &Settings,
+    targets: &[&Target],
+    (step, steps): (usize, usize),
+    cache: Option<&Cache>,
+) -> Result<Vec<u8>> {
+    let big = !cli.quiet && wasm.len() > ANNOUNCE_COMPILE_ABOVE;
+    let names: Vec<&str> = targets.iter().map(|t| t.name).collect();
+    let names = names.join(" and ");
+    let of = match steps {
+        1 => String::new(),
+        _ => format!(" ({step} of {steps})"),
+    };
+    let key = cache.and_then(|_| Cache::key(wasm, &settings.describe()));
+    if let (Some(cache), Some(key)) = (cache, &key)
+        && let Some(code) = cache.get(key)
+    {
+        if big {
+            eprintln!(
+                "wpack: {names}{of}: compiled code from the cache in {}",
+                cache.dir().display()
+            );
+        }
+        return Ok(code);
+    }
+    let code = if big {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let expected = wasm.len() as f64 / (BYTES_PER_CORE_SECOND * cores);
+        eprintln!(
+            "wpack: compiling {} for {names}{of} ({}), about {expected:.0}s...",
+            cli.input.as_deref().expect("clap requires INPUT").display(),
+            human(wasm.len())
+        );
+        with_progress("compiling", Some(expected), || {
+            compile::precompile(wasm, settings)
+        })?
+    } else {
+        compile::precompile(wasm, settings)?
+    };
+    if let (Some(cache), Some(key)) = (cache, &key) {
+        cache.put(key, &code);
+    }
+    Ok(code)
 }
 
 /// A macOS universal file: each slice exactly the thin file [`macos_file`]
-/// makes for its target, with its own compiled code and a manifest naming
-/// its target, all signed as `identifier`. Embedded files are stored in
+/// makes for its target (`slices`: stub, compiled code and manifest of
+/// each `parts`), all signed as `identifier`. Embedded files are stored in
 /// each slice: a slice is then a complete program on its own (`lipo -thin`
 /// gives a working file), its signature covers them, and its offsets stay
 /// relative to it, as the stub reads them.
 fn universal_file(
-    cli: &PackArgs,
-    slices: &[Slice],
-    wasm: &[u8],
-    first_compiled: &[u8],
-    manifest: &Manifest,
+    parts: &[Part],
+    slices: &[(&[u8], &[u8], Manifest)],
     contents: &[&[u8]],
     identifier: &str,
 ) -> Result<Vec<u8>> {
     let mut files = Vec::with_capacity(slices.len());
-    for (i, (target, stub)) in slices.iter().enumerate() {
-        // The first slice's code is compiled already.
-        let compiled = match i {
-            0 => Cow::Borrowed(first_compiled),
-            _ => Cow::Owned(compile(cli, wasm, &manifest.program, target)?),
-        };
-        let manifest = Manifest {
-            target: target.triple.to_owned(),
-            ..manifest.clone()
-        };
-        let file = macos_file(stub, &compiled, &manifest, contents, identifier)
-            .with_context(|| format!("cannot lay out the {} slice", target.name))?;
+    for (part, (stub, compiled, manifest)) in parts.iter().zip(slices) {
+        let file = macos_file(stub, compiled, manifest, contents, identifier)
+            .with_context(|| format!("cannot lay out the {} slice", part.target.name))?;
         // The table names each slice by its header's CPU, as lipo does.
         let header = goblin::mach::MachO::parse(&file, 0)
             .context("cannot read back the slice's Mach-O header")?
@@ -303,7 +458,7 @@ fn preinitialize(
     func: &str,
     wasm: &[u8],
     included: &include::Included,
-    output: &std::path::Path,
+    program_name: &str,
 ) -> Result<preinit::Snapshot> {
     let request = preinit::Request {
         func: func.to_owned(),
@@ -311,7 +466,7 @@ fn preinitialize(
         renames: cli.rename_func.clone(),
     };
     let world = preinit::World {
-        program_name: output::program_name(output),
+        program_name: program_name.to_owned(),
         args: &cli.args,
         env: cli
             .env

@@ -60,19 +60,24 @@ pub fn default_target() -> &'static Target {
     static_linux.or(host).unwrap_or(&TARGETS[0])
 }
 
-/// Looks up `--target NAME` (see [`find_universal`] for the other kind).
+/// Looks up a target by its name, its Rust triple or an alias (see
+/// [`find_universal`] for the other kind).
 pub fn find_target(name: &str) -> Result<&'static Target> {
-    TARGETS.iter().find(|t| t.name == name).with_context(|| {
-        let names: Vec<&str> = TARGETS
-            .iter()
-            .map(|t| t.name)
-            .chain(UNIVERSAL.iter().map(|u| u.name))
-            .collect();
-        format!(
-            "unknown target {name:?}; known targets: {}",
-            names.join(", ")
-        )
-    })
+    TARGETS
+        .iter()
+        .find(|t| t.name == name || t.triple == name || t.aliases.contains(&name))
+        .with_context(|| {
+            let names: Vec<&str> = TARGETS
+                .iter()
+                .map(|t| t.name)
+                .chain(UNIVERSAL.iter().map(|u| u.name))
+                .collect();
+            format!(
+                "unknown target {name:?}; known targets: {}, or `all` (Rust target triples \
+                 such as x86_64-unknown-linux-musl are accepted too)",
+                names.join(", ")
+            )
+        })
 }
 
 /// The universal output `--target NAME` names, by its name or an alias.
@@ -80,6 +85,80 @@ pub fn find_universal(name: &str) -> Option<&'static Universal> {
     UNIVERSAL
         .iter()
         .find(|u| u.name == name || u.aliases.contains(&name))
+}
+
+/// One output a run writes: for one target, or a universal file of several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    Thin(&'static Target),
+    Universal(&'static Universal),
+}
+
+impl Choice {
+    /// wpack's name for it (`{target}` in --name-template).
+    pub fn name(self) -> &'static str {
+        match self {
+            Choice::Thin(target) => target.name,
+            Choice::Universal(universal) => universal.name,
+        }
+    }
+
+    /// Its Rust target triple (`{triple}`), as release tools name files:
+    /// cargo-dist calls a universal macOS file `universal2-apple-darwin`.
+    pub fn triple(self) -> &'static str {
+        match self {
+            Choice::Thin(target) => target.triple,
+            Choice::Universal(universal) => universal.aliases[0],
+        }
+    }
+
+    pub fn is_windows(self) -> bool {
+        matches!(self, Choice::Thin(t) if t.format == Format::Pe)
+    }
+
+    /// The targets whose stubs and code it is made of.
+    pub fn parts(self) -> Vec<&'static Target> {
+        match self {
+            Choice::Thin(target) => vec![target],
+            Choice::Universal(universal) => universal
+                .slices
+                .iter()
+                .map(|name| find_target(name).expect("UNIVERSAL names known targets"))
+                .collect(),
+        }
+    }
+}
+
+/// What `--target` asks for, in the order given, each once: names, triples
+/// and aliases, comma lists (clap splits them) and `all`, every target this
+/// wpack carries stubs for, in `--list-targets` order (universal files are
+/// made of those, so `all` leaves them out: ask for them by name).
+pub fn choose(names: &[String]) -> Result<Vec<Choice>> {
+    let mut chosen = Vec::new();
+    for name in names {
+        let name = name.trim();
+        let found = if name == "all" {
+            let carried: Vec<Choice> = TARGETS
+                .iter()
+                .filter(|t| has_stubs(t))
+                .map(Choice::Thin)
+                .collect();
+            if carried.is_empty() {
+                bail!("--target all: this wpack carries no stubs; see --list-targets");
+            }
+            carried
+        } else if let Some(universal) = find_universal(name) {
+            vec![Choice::Universal(universal)]
+        } else {
+            vec![Choice::Thin(find_target(name)?)]
+        };
+        for choice in found {
+            if !chosen.contains(&choice) {
+                chosen.push(choice);
+            }
+        }
+    }
+    Ok(chosen)
 }
 
 /// `wpack --list-targets`.
@@ -299,6 +378,19 @@ mod tests {
             }
         }
         assert!(find_universal("aarch64-macos").is_none());
+        for (alias, name) in [
+            ("x86_64-unknown-linux-musl", "x86_64-linux"),
+            ("aarch64-unknown-linux-musl", "aarch64-linux"),
+            ("x86_64-unknown-linux-gnu", "x86_64-linux-gnu"),
+            ("x86_64-pc-windows-gnu", "x86_64-windows"),
+            ("x86_64-pc-windows-msvc", "x86_64-windows"),
+            ("aarch64-apple-darwin", "aarch64-macos"),
+            ("x86_64-apple-darwin", "x86_64-macos"),
+        ] {
+            assert_eq!(find_target(alias).unwrap().name, name);
+        }
+        let twice = choose(&["x86_64-linux".into(), "x86_64-unknown-linux-musl".into()]).unwrap();
+        assert_eq!(twice.len(), 1);
         let err = find_target("nonsense").unwrap_err().to_string();
         assert!(err.contains("universal-macos"), "{err}");
         // Listed, but not as a target with stubs of its own (the tests

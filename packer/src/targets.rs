@@ -21,13 +21,21 @@ pub enum Arch {
 }
 
 /// A platform wpack can pack for.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Target {
     /// What users type after `--target`.
     pub name: &'static str,
-    /// The Rust target the stub is built for; Cranelift compiles for it too
-    /// (wasmtime only compares architecture and operating system).
+    /// The Rust target the stub is built for.
     pub triple: &'static str,
+    /// Other names users may give it (besides `triple`, always accepted).
+    pub aliases: &'static [&'static str],
+    /// The triple Cranelift compiles for. wasmtime's code depends only on
+    /// the architecture and operating system (it compares no more when
+    /// loading), so targets that differ only in their C library share one,
+    /// and one compilation serves them all: a program packed for both is
+    /// compiled once, and each output is the same file a single-target run
+    /// writes.
+    pub compiles_as: &'static str,
     pub format: Format,
     pub arch: Arch,
     /// One line for `--list-targets`.
@@ -41,6 +49,8 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "x86_64-linux",
         triple: "x86_64-unknown-linux-musl",
+        aliases: &[],
+        compiles_as: "x86_64-unknown-linux-musl",
         format: Format::Elf,
         arch: Arch::X86_64,
         summary: "Linux x86_64, static (musl): runs on any distribution, Alpine included",
@@ -49,6 +59,8 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "x86_64-linux-gnu",
         triple: "x86_64-unknown-linux-gnu",
+        aliases: &[],
+        compiles_as: "x86_64-unknown-linux-musl",
         format: Format::Elf,
         arch: Arch::X86_64,
         summary: "Linux x86_64, dynamically linked against glibc",
@@ -57,6 +69,8 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "aarch64-linux",
         triple: "aarch64-unknown-linux-musl",
+        aliases: &[],
+        compiles_as: "aarch64-unknown-linux-musl",
         format: Format::Elf,
         arch: Arch::Aarch64,
         summary: "Linux aarch64 (arm64), static (musl)",
@@ -65,6 +79,8 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "x86_64-windows",
         triple: "x86_64-pc-windows-gnu",
+        aliases: &["x86_64-pc-windows-msvc"],
+        compiles_as: "x86_64-pc-windows-gnu",
         format: Format::Pe,
         arch: Arch::X86_64,
         summary: "Windows x86_64 (.exe)",
@@ -73,6 +89,8 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "aarch64-macos",
         triple: "aarch64-apple-darwin",
+        aliases: &[],
+        compiles_as: "aarch64-apple-darwin",
         format: Format::MachO,
         arch: Arch::Aarch64,
         summary: "macOS 11+ on Apple silicon (arm64), signed ad hoc",
@@ -81,6 +99,8 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "x86_64-macos",
         triple: "x86_64-apple-darwin",
+        aliases: &[],
+        compiles_as: "x86_64-apple-darwin",
         format: Format::MachO,
         arch: Arch::X86_64,
         summary: "macOS 10.12+ on Intel (x86_64), signed ad hoc",
@@ -90,7 +110,7 @@ pub const TARGETS: &[Target] = &[
 
 /// An output holding one complete packed program per target: a macOS
 /// universal ("fat") file, of which macOS runs the slice for its CPU.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Universal {
     /// What users type after `--target`.
     pub name: &'static str,

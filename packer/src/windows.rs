@@ -94,15 +94,16 @@ pub struct Resources {
 
 impl Resources {
     /// Reads `--windows-icon` and collects the other options. They apply
-    /// to Windows outputs only: for another `target` they are an error.
-    pub fn from_args(cli: &PackArgs, target: &Target) -> Result<Self> {
+    /// to Windows outputs only: when none of `targets` is Windows, they are
+    /// an error.
+    pub fn from_args(cli: &PackArgs, targets: &[&Target]) -> Result<Self> {
         let given: [(&'static str, Option<&String>); 4] = [
             ("ProductName", cli.windows_product.as_ref()),
             ("CompanyName", cli.windows_company.as_ref()),
             ("FileDescription", cli.windows_description.as_ref()),
             ("LegalCopyright", cli.windows_copyright.as_ref()),
         ];
-        if target.format != Format::Pe {
+        if targets.iter().all(|target| target.format != Format::Pe) {
             let flags = [
                 (cli.windows_icon.is_some(), "--windows-icon"),
                 (cli.windows_version.is_some(), "--windows-version"),
@@ -112,10 +113,11 @@ impl Resources {
                 (cli.windows_copyright.is_some(), "--windows-copyright"),
             ];
             if let Some((_, flag)) = flags.iter().find(|(set, _)| *set) {
+                let names: Vec<&str> = targets.iter().map(|target| target.name).collect();
                 bail!(
                     "{flag} applies to Windows outputs only (--target x86_64-windows), \
                      not to {}; leave it out or pack for Windows",
-                    target.name
+                    names.join(", ")
                 );
             }
             return Ok(Self::default());
