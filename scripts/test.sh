@@ -16,4 +16,9 @@ scripts/install-targets.sh
 # wpack-mem: the musl stub's memcpy/memmove, tested here on the host.
 # wpack-wasi: the WASI host; tests/host_calls.rs calls every function with
 # arbitrary arguments.
+# The compile cache of this run's packs starts empty and stays in target/, so
+# that no test finds code an earlier run compiled (tests/cache.rs sets its
+# own) and the user's cache is left alone.
+export WPACK_CACHE="$PWD/target/test-cache"
+rm -rf "$WPACK_CACHE"
 exec cargo test --release --locked -p wpack -p wpack-stub -p wpack-mem -p wpack-wasi --no-default-features "$@"

@@ -560,3 +560,175 @@ fn preinitialized_programs_run_on_every_target() {
         }
     }
 }
+
+/// `--target all`: every target in one call, named `{name}-{target}`, each
+/// the very file a single-target pack writes; the runnable ones run here,
+/// the macOS ones parse as signed executables.
+#[test]
+fn every_target_in_one_call() {
+    let dir = tempdir();
+    let all = dir.path().join("out");
+    let out = wpack(&[
+        sample("hello").to_str().unwrap(),
+        "--target",
+        "all",
+        "-o",
+        all.to_str().unwrap(),
+        "--no-cache",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut expected: Vec<String> = ALL_TARGETS
+        .iter()
+        .map(|t| match t.contains("windows") {
+            true => format!("hello-{t}.exe"),
+            false => format!("hello-{t}"),
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(list_dir(&all), expected, "{}", stderr(&out));
+    wine_shim(&all);
+    for target in ALL_TARGETS {
+        let name = expected.iter().find(|n| n.contains(&format!("-{target}"))).unwrap();
+        let multi = all.join(name);
+        let single = dir.path().join(name);
+        pack(&sample("hello"), &single, &["--target", target, "--no-cache"]);
+        assert!(
+            std::fs::read(&multi).unwrap() == std::fs::read(&single).unwrap(),
+            "{target}: --target all wrote another file than --target {target}"
+        );
+        if target.contains("macos") {
+            let bytes = std::fs::read(&multi).unwrap();
+            let macho = goblin::mach::MachO::parse(&bytes, 0).expect("goblin parses it");
+            assert_eq!(macho.header.filetype, goblin::mach::header::MH_EXECUTE);
+            assert!(
+                macho.load_commands.iter().any(|c| matches!(
+                    c.command,
+                    goblin::mach::load_command::CommandVariant::CodeSignature(_)
+                )),
+                "{target}: not signed"
+            );
+            continue;
+        }
+        let (code, stdout, stderr) = run(target, &multi, &[], &all);
+        assert_eq!(
+            (code, stdout.as_str()),
+            (Some(0), "Hello, world!\n"),
+            "{target}: {stderr}"
+        );
+    }
+}
+
+/// Rust target triples name the same targets (two Windows triples, one
+/// file), lists may be comma-separated or repeated, and each target is
+/// written once however often it is named.
+#[test]
+fn rust_triples_and_lists_name_targets() {
+    let dir = tempdir();
+    let out = dir.path().join("out");
+    let run = wpack(&[
+        sample("hello").to_str().unwrap(),
+        "--target",
+        "x86_64-unknown-linux-musl,aarch64-unknown-linux-musl,x86_64-unknown-linux-gnu",
+        "--target",
+        "x86_64-pc-windows-msvc",
+        "--target",
+        "x86_64-pc-windows-gnu,aarch64-apple-darwin,x86_64-apple-darwin,x86_64-linux",
+        "-o",
+        out.to_str().unwrap(),
+        "--name-template",
+        "{name}-{version}-{triple}",
+        "--version-tag",
+        "1.2.3",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert_eq!(
+        list_dir(&out),
+        [
+            "hello-1.2.3-aarch64-apple-darwin",
+            "hello-1.2.3-aarch64-unknown-linux-musl",
+            "hello-1.2.3-x86_64-apple-darwin",
+            "hello-1.2.3-x86_64-pc-windows-gnu.exe",
+            "hello-1.2.3-x86_64-unknown-linux-gnu",
+            "hello-1.2.3-x86_64-unknown-linux-musl",
+        ]
+    );
+    let (code, stdout, _) = run_native(&out.join("hello-1.2.3-x86_64-unknown-linux-musl"));
+    assert_eq!((code, stdout.as_str()), (Some(0), "Hello, world!\n"));
+}
+
+fn run_native(exe: &Path) -> (Option<i32>, String, String) {
+    run("x86_64-linux", exe, &[], exe.parent().unwrap())
+}
+
+/// What a run for several targets refuses, before writing anything.
+#[test]
+fn several_targets_refuse_what_cannot_work() {
+    let dir = tempdir();
+    let hello = sample("hello");
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "keep").unwrap();
+    let out = dir.path().join("out");
+    for (extra, says) in [
+        (
+            vec!["--target", "x86_64-linux,aarch64-linux", "-o", file.to_str().unwrap()],
+            "is a file, but with several targets",
+        ),
+        (
+            vec!["--target", "all", "-o", out.to_str().unwrap(), "--name-template", "{name}"],
+            "names both the",
+        ),
+        (
+            vec!["--target", "all", "-o", out.to_str().unwrap(), "--name-template", "{name}-{version}-{target}"],
+            "give it with --version-tag",
+        ),
+        (
+            vec!["--target", "all", "-o", out.to_str().unwrap(), "--stub", hello.to_str().unwrap()],
+            "--stub gives the stub of one target",
+        ),
+        (
+            vec!["--target", "x86_64-linux,nonesuch", "-o", out.to_str().unwrap()],
+            "unknown target \"nonesuch\"",
+        ),
+        (
+            vec!["--target", "x86_64-linux,aarch64-linux", "-o", out.to_str().unwrap(), "--windows-product", "P"],
+            "applies to Windows outputs only",
+        ),
+    ] {
+        let mut args = vec![hello.to_str().unwrap()];
+        args.extend(&extra);
+        let run = wpack(&args);
+        let err = stderr(&run);
+        assert_eq!(run.status.code(), Some(1), "{extra:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{extra:?}: one line expected: {err}");
+        assert!(err.contains(says), "{extra:?}: expected {says:?} in {err}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep");
+        assert!(!out.exists(), "{extra:?} created {}", out.display());
+    }
+}
+
+/// Windows options given with `all` apply to the Windows output alone.
+#[test]
+fn windows_options_apply_to_the_windows_output_of_several() {
+    let dir = tempdir();
+    let out = dir.path().join("out");
+    let run = wpack(&[
+        sample("hello").to_str().unwrap(),
+        "--target",
+        "x86_64-linux,x86_64-windows",
+        "-o",
+        out.to_str().unwrap(),
+        "--windows-product",
+        "Hello Product",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let has = |name: &str| {
+        let bytes = std::fs::read(out.join(name)).unwrap();
+        let needle: Vec<u8> = "Hello Product"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        bytes.windows(needle.len()).any(|w| w == needle)
+    };
+    assert!(has("hello-x86_64-windows.exe"));
+    assert!(!has("hello-x86_64-linux"));
+}
