@@ -176,8 +176,10 @@ pub struct PackArgs {
     pub version_tag: Option<String>,
 
     /// Also write next to each output a release archive as cargo-dist lays
-    /// them out: `{name}-{triple}.tar.gz` (`.zip` for Windows) holding the
-    /// program as `{name}` (`{name}.exe`) and each --archive-file.
+    /// them out: `{name}-{triple}.tar.gz` holding the directory
+    /// `{name}-{triple}/` with the program as `{name}` and each
+    /// --archive-file; for Windows `{name}-{triple}.zip`, with `{name}.exe`
+    /// and the files at its top.
     #[arg(long, help_heading = "Release files")]
     pub archive: bool,
 
