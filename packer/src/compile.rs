@@ -7,7 +7,10 @@ use wasmtime::wasmparser::{
     BinaryReaderError, Encoding, ExternalKind, FuncValidatorAllocations, KnownCustom, Name, Parser,
     Payload, ValidPayload, Validator,
 };
-use wasmtime::{Config, Engine, OptLevel};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use wasmtime::{CacheStore, Config, Engine, OptLevel};
 use wpack_stub::{Program, engine};
 
 use crate::targets::{Format, Target};
@@ -369,8 +372,17 @@ impl Settings {
 /// compile for the architecture's baseline instead of this machine's CPU, so
 /// the output runs on any CPU of that architecture unless `--cpu` asks for
 /// more.
-pub fn precompile(wasm: &[u8], settings: &Settings) -> Result<Vec<u8>, ModuleError> {
+pub fn precompile(
+    wasm: &[u8],
+    settings: &Settings,
+    progress: Option<Arc<Progress>>,
+) -> Result<Vec<u8>, ModuleError> {
     let mut config = Config::new();
+    if let Some(progress) = progress {
+        config
+            .enable_incremental_compilation(progress)
+            .map_err(|e| ModuleError::Compile(format!("{e:#}")))?;
+    }
     engine::configure(&mut config, settings.kind);
     let triple = settings.triple;
     config
@@ -400,6 +412,46 @@ pub fn precompile(wasm: &[u8], settings: &Settings) -> Result<Vec<u8>, ModuleErr
         engine::Kind::Component => engine.precompile_component(wasm),
     }
     .map_err(|e| ModuleError::Compile(format!("{e:#}")))
+}
+
+/// Counts the functions Cranelift has compiled, as they finish: wasmtime
+/// reports no progress, but it hands every function it compiles (wasm
+/// functions and the trampolines between them and the host) to an
+/// incremental-compilation cache. This one never has an entry (so the code
+/// is compiled exactly as without it, byte for byte) and only counts what it
+/// is given.
+#[derive(Debug, Default)]
+pub struct Progress {
+    done: AtomicUsize,
+}
+
+impl Progress {
+    pub fn done(&self) -> usize {
+        self.done.load(Ordering::Relaxed)
+    }
+}
+
+impl CacheStore for Progress {
+    fn get(&self, _key: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
+        None
+    }
+
+    fn insert(&self, _key: &[u8], _value: Vec<u8>) -> bool {
+        self.done.fetch_add(1, Ordering::Relaxed);
+        false
+    }
+}
+
+/// The number of functions defined in `wasm` (in every core module of a
+/// component): what [`Progress`] counts towards, besides trampolines.
+pub fn function_count(wasm: &[u8]) -> usize {
+    Parser::new(0)
+        .parse_all(wasm)
+        .filter_map(|payload| match payload {
+            Ok(Payload::CodeSectionStart { count, .. }) => Some(count as usize),
+            _ => None,
+        })
+        .sum()
 }
 
 /// Cranelift flags for `--cpu`: none for `baseline`, the features this

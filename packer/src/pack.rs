@@ -381,18 +381,29 @@ fn compile(
         return Ok(code);
     }
     let code = if big {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-        let expected = wasm.len() as f64 / (BYTES_PER_CORE_SECOND * cores);
+        let started = Instant::now();
+        let functions = compile::function_count(wasm);
         eprintln!(
-            "wpack: compiling {} for {names}{of} ({}), about {expected:.0}s...",
+            "wpack: compiling {} for {names}{of} ({}, {} functions)...",
             cli.input.as_deref().expect("clap requires INPUT").display(),
-            human(wasm.len())
+            human(wasm.len()),
+            thousands(functions)
         );
-        with_progress("compiling", Some(expected), || {
-            compile::precompile(wasm, settings)
-        })?
+        let progress = std::sync::Arc::new(compile::Progress::default());
+        let (counted, done) = (progress.clone(), progress.clone());
+        let code = with_progress(
+            "compiling",
+            move || {
+                compiled_so_far(counted.done(), functions, started.elapsed().as_secs_f64())
+            },
+            || compile::precompile(wasm, settings, Some(progress)),
+        )?;
+        if std::env::var_os("WPACK_DEBUG_PROGRESS").is_some() {
+            eprintln!("wpack: debug: {functions} functions, {} compiled", done.done());
+        }
+        code
     } else {
-        compile::precompile(wasm, settings)?
+        compile::precompile(wasm, settings, None)?
     };
     if let (Some(cache), Some(key)) = (cache, &key) {
         cache.put(key, &code);
@@ -482,7 +493,7 @@ fn preinitialize(
     let snapshot = if cli.quiet {
         preinit::run(wasm, &request, &world)
     } else {
-        with_progress("initializing", None, || {
+        with_progress("initializing", String::new, || {
             preinit::run(wasm, &request, &world)
         })
     }?;
@@ -496,16 +507,35 @@ fn preinitialize(
     Ok(snapshot)
 }
 
-/// Compilation speed, measured: 1.75 MB of wasm per second per core for the
-/// 300 000-function module of BENCHMARKS.md, 0.5 for a 5 MB one of 60 000
-/// small functions; the slower rate is used for estimates.
-const BYTES_PER_CORE_SECOND: f64 = 0.5e6;
+/// The tail of a compile progress line: how many functions are compiled,
+/// counted as Cranelift finishes them (`compile::Progress`), and the time
+/// left at the rate so far, corrected at every line. The count includes
+/// wasmtime's trampolines, which `total` (the module's functions) does not:
+/// past `total`, what is left is those and laying out the code.
+fn compiled_so_far(done: usize, total: usize, spent: f64) -> String {
+    if done == 0 || total == 0 {
+        return String::new();
+    }
+    if done >= total {
+        return format!(", {} functions compiled, finishing", thousands(done));
+    }
+    let left = spent * (total - done) as f64 / done as f64;
+    format!(
+        ", {} of {} functions ({:.0}%), about {left:.0}s left",
+        thousands(done),
+        thousands(total),
+        100.0 * done as f64 / total as f64
+    )
+}
 
-/// Runs `work` (compilation or an init function, which report no progress
-/// of their own) while stderr shows the time spent and, given the
-/// `expected` seconds, an estimate of how far it got. On a terminal the
+/// Runs `work` (compilation or an init function) while stderr shows the
+/// time spent and what `status` says of the work so far. On a terminal the
 /// line updates in place; otherwise a line every 2 seconds.
-fn with_progress<T: Send>(verb: &str, expected: Option<f64>, work: impl FnOnce() -> T + Send) -> T {
+fn with_progress<T: Send>(
+    verb: &str,
+    status: impl Fn() -> String,
+    work: impl FnOnce() -> T + Send,
+) -> T {
     use std::io::IsTerminal;
     let tty = std::io::stderr().is_terminal();
     let started = Instant::now();
@@ -527,25 +557,35 @@ fn with_progress<T: Send>(verb: &str, expected: Option<f64>, work: impl FnOnce()
         while done_rx.recv_timeout(tick).is_err() {
             ticked = true;
             let spent = started.elapsed().as_secs_f64();
-            let done = expected
-                .map(|expected| {
-                    format!(", about {:.0}% done", (100.0 * spent / expected).min(99.0))
-                })
-                .unwrap_or_default();
+            let done = status();
             if tty {
-                eprint!("\rwpack: {verb}: {spent:.0}s{done} ");
+                // Padded: the previous line may have been longer.
+                eprint!("\rwpack: {verb}: {spent:.0}s{done}    ");
             } else {
                 eprintln!("wpack: {verb}: {spent:.1}s{done}");
             }
         }
         if tty && ticked {
             eprintln!(
-                "\rwpack: {verb} took {:.1}s                      ",
-                started.elapsed().as_secs_f64()
+                "\rwpack: {verb} took {:.1}s{:60}",
+                started.elapsed().as_secs_f64(),
+                ""
             );
         }
         worker.join().expect("the worker thread panicked")
     })
+}
+
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Options that only one kind of program can use.
@@ -604,5 +644,27 @@ fn human(bytes: usize) -> String {
         b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1 << 20) as f64),
         b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / (1 << 10) as f64),
         b => format!("{b} B"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_is_counted_and_the_time_left_corrected() {
+        assert_eq!(compiled_so_far(0, 100, 5.0), "");
+        assert_eq!(
+            compiled_so_far(25, 100, 5.0),
+            ", 25 of 100 functions (25%), about 15s left"
+        );
+        // Slower than it was: the estimate follows.
+        assert!(compiled_so_far(50, 100, 20.0).ends_with("about 20s left"));
+        assert_eq!(
+            compiled_so_far(100_007, 100_001, 30.0),
+            ", 100 007 functions compiled, finishing"
+        );
+        assert_eq!(thousands(1_234_567), "1 234 567");
+        assert_eq!(thousands(999), "999");
     }
 }
