@@ -9,12 +9,16 @@
 # as the stubs are; the arm64 one signed ad hoc by Zig's linker). Default:
 # all five. DIR (default dist/) receives, per host:
 #
-#   wpack-VERSION-TRIPLE.tar.gz (.zip for Windows)   wpack, README.md, LICENSE
+#   wpack-VERSION-TRIPLE.tar.gz (.zip for Windows)   wpack, cargo-wpack, README.md, LICENSE
 #   wpack-VERSION-py3-none-TAG.whl                   maturin, `bindings = "bin"`
 #   wpack-OS-CPU-VERSION.tgz                         npm package @wpack/OS-CPU
 #
 # and wpack-VERSION.tgz (the npm package `wpack` that picks the platform
-# package) and SHA256SUMS. Every host's wpack carries the same twelve stubs:
+# package; its commands wpack and cargo-wpack) and SHA256SUMS. cargo-wpack
+# is `cargo wpack`: a 0.5 MB executable that starts the wpack beside it
+# (packer/src/bin/cargo-wpack.rs), in the archives and the wheel; in npm a
+# launcher of wpack under that name. Every host's wpack carries the same
+# twelve stubs:
 # they are built once, by the build of this machine's wpack (README command
 # 1 builds the same), copied to target/dist/stubs/, and handed to each host
 # build through WPACK_STUB_DIR (packer/build.rs), so a program packed on any
@@ -133,11 +137,11 @@ for host in "${host_list[@]}"; do
   env "${envs[@]}" RUSTFLAGS="$flags" SOURCE_DATE_EPOCH="$epoch" maturin build "${args[@]}"
   exe=; [[ $triple == *windows* ]] && exe=.exe
   mkdir -p "$bins/$host"
-  cp "target/$triple/release/wpack$exe" "$bins/$host/"
+  cp "target/$triple/release/wpack$exe" "target/$triple/release/cargo-wpack$exe" "$bins/$host/"
   name=wpack-$version-$triple
   suffix=.tar.gz; [[ $triple == *windows* ]] && suffix=.zip
   SOURCE_DATE_EPOCH=$epoch python3 scripts/dist/tools.py archive "$out/$name$suffix" "$name" \
-    "$bins/$host/wpack$exe" README.md LICENSE
+    "$bins/$host/wpack$exe" "$bins/$host/cargo-wpack$exe" README.md LICENSE
   timings+=("$host: $(seconds "$start") s")
 done
 

@@ -2,7 +2,8 @@
 //! it): the Python wheel of this machine's own build of wpack, made with
 //! maturin by `scripts/dist.sh --host-wheel`, installs into a fresh virtual
 //! environment without a network, and the `wpack` it puts on PATH carries
-//! every target's stubs and packs the same file as the wpack under test.
+//! every target's stubs and packs the same file as the wpack under test;
+//! the `cargo-wpack` beside it is what `cargo wpack` runs.
 
 mod common;
 
@@ -74,6 +75,22 @@ fn the_host_wheel_installs_offline_and_packs() {
         same_bytes(&from_wheel, &from_build),
         "the wheel's wpack packs another file than the wpack under test"
     );
+
+    // cargo finds the wheel's cargo-wpack on PATH.
+    let cargo_wpack = venv.join("bin/cargo-wpack");
+    assert_eq!(
+        run(Command::new(&cargo_wpack).arg("--version")),
+        format!("cargo-{version}")
+    );
+    let path = std::env::join_paths(
+        std::iter::once(venv.join("bin"))
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let help = run(Command::new(env!("CARGO"))
+        .args(["wpack", "--help"])
+        .env("PATH", path));
+    assert!(help.contains("Usage: cargo wpack [OPTIONS]"), "{help}");
 }
 
 fn same_bytes(a: &Path, b: &Path) -> bool {

@@ -1,8 +1,9 @@
 //! `wpack`: turns a WebAssembly (WASI) program into one native executable.
 //!
-//! Two executables share this library: `wpack` itself (`main.rs`) and
-//! `cargo-wpack` (`bin/cargo-wpack.rs`, the `cargo wpack` subcommand, which
-//! builds a package's binaries for WASI and packs them through [`run`]).
+//! `wpack` (`main.rs`) is this library's command line. `cargo wpack`
+//! (`cargo_wpack`: builds a package's binaries for WASI and packs them
+//! through [`run_args`]) is wpack too, started by the small `cargo-wpack`
+//! executable beside it (`bin/cargo-wpack.rs`) or under that name.
 //!
 //! The work is split by concern: `cli` (arguments), `compile` (checking and
 //! precompiling the module), `cache` (compiled code kept between runs),
@@ -41,7 +42,13 @@ use clap::Parser;
 /// `std::env::args_os` does. Started as `cargo-wpack` (a link or copy
 /// beside wpack, as the release files install it), wpack is `cargo wpack`.
 pub fn main_with(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let args: Vec<OsString> = args.into_iter().collect();
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    // The small `cargo-wpack` executable (bin/cargo-wpack.rs) starts wpack
+    // with this first argument.
+    if args.get(1).is_some_and(|arg| arg == "--as-cargo-wpack") {
+        args.splice(0..2, [OsString::from("cargo-wpack")]);
+        return cargo_wpack::main(args);
+    }
     let called = args
         .first()
         .and_then(|arg0| std::path::Path::new(arg0).file_stem())

@@ -85,7 +85,8 @@ def archive(out, top, files):
 
 LAUNCHER = """#!/usr/bin/env node
 // Runs the wpack executable of this platform's package (installed by npm as
-// an optional dependency: only the one whose os and cpu match is fetched).
+// an optional dependency: only the one whose os and cpu match is fetched),
+// under the name ${NAME}: started as cargo-wpack, wpack is `cargo wpack`.
 "use strict";
 const { spawnSync } = require("child_process");
 const platform = `${process.platform}-${process.arch}`;
@@ -100,7 +101,7 @@ try {
   );
   process.exit(1);
 }
-const run = spawnSync(bin, process.argv.slice(2), { stdio: "inherit" });
+const run = spawnSync(bin, process.argv.slice(2), { stdio: "inherit", argv0: "${NAME}" });
 if (run.error) {
   console.error(`wpack: cannot run ${bin}: ${run.error.message}`);
   process.exit(1);
@@ -108,6 +109,11 @@ if (run.error) {
 if (run.signal) process.kill(process.pid, run.signal);
 process.exit(run.status);
 """
+
+
+# The commands of the npm package `wpack`: each a launcher of the same
+# executable.
+LAUNCHED = ["wpack", "cargo-wpack"]
 
 
 def npm(outdir, version, hosts, bindir):
@@ -150,18 +156,28 @@ def npm(outdir, version, hosts, bindir):
         "name": "wpack",
         **common,
         "description": "Turn a WebAssembly (WASI) program into one ordinary native executable",
-        "bin": {"wpack": "bin/wpack"},
+        # cargo-wpack: `cargo wpack` on Unix (npm's Windows shims are .cmd
+        # files, and cargo looks for cargo-wpack.exe).
+        "bin": {name: f"bin/{name}" for name in LAUNCHED},
         "optionalDependencies": {name: version for name in platforms},
         "engines": {"node": ">=18"},
     }
     names = ", ".join(n.split("/")[1] for n in platforms)
+    launchers = [
+        (
+            f"package/bin/{name}",
+            LAUNCHER.replace("${PLATFORMS}", names).replace("${NAME}", name).encode(),
+            0o755,
+        )
+        for name in LAUNCHED
+    ]
     write_tgz(
         os.path.join(outdir, f"wpack-{version}.tgz"),
         [
             ("package/package.json", json_bytes(main), 0o644),
             ("package/README.md", readme, 0o644),
             ("package/LICENSE", license_text, 0o644),
-            ("package/bin/wpack", LAUNCHER.replace("${PLATFORMS}", names).encode(), 0o755),
+            *launchers,
         ],
     )
 
@@ -253,38 +269,43 @@ def check_signature(path, data, offset, size):
 def binstall(out, version, triples):
     """Expands `[package.metadata.binstall]` for every triple built (and the
     hosts its overrides send to them) and checks that the archive exists
-    and holds the binary at `bin-dir`."""
+    and holds each of the crate's binaries (wpack, cargo-wpack) at
+    `bin-dir`: cargo binstall installs them all."""
     import tomllib
 
     with open("packer/Cargo.toml", "rb") as f:
-        meta = tomllib.load(f)["package"]["metadata"]["binstall"]
+        manifest = tomllib.load(f)
+    meta = manifest["package"]["metadata"]["binstall"]
+    bins = [b["name"] for b in manifest["bin"]]
     overrides = meta.get("overrides", {})
     checked = 0
     for host in sorted(set(triples) | set(overrides)):
         spec = {**meta, **overrides.get(host, {})}
         spec.pop("overrides", None)
-        values = {
-            "repo": "REPO",
-            "version": version,
-            "target": host,
-            "bin": "wpack",
-            "binary-ext": ".exe" if "windows" in host else "",
-        }
 
-        def expand(template):
+        def expand(template, bin_name):
+            values = {
+                "repo": "REPO",
+                "version": version,
+                "target": host,
+                "bin": bin_name,
+                "binary-ext": ".exe" if "windows" in host else "",
+            }
             return re.sub(r"\{ *([a-z-]+) *\}", lambda m: values[m.group(1)], template)
 
-        name = expand(spec["pkg-url"]).rsplit("/", 1)[1]
+        name = expand(spec["pkg-url"], bins[0]).rsplit("/", 1)[1]
         if not any(name == f"wpack-{version}-{t}{ext}" for t in triples for ext in (".tar.gz", ".zip")):
             continue  # an archive of a host not built this time
-        path, inner = os.path.join(out, name), expand(spec["bin-dir"])
+        path = os.path.join(out, name)
         if spec.get("pkg-fmt") == "zip":
-            present = inner in zipfile.ZipFile(path).namelist()
+            names = zipfile.ZipFile(path).namelist()
         else:
-            present = inner in tarfile.open(path).getnames()
-        if not present:
-            sys.exit(f"binstall for {host}: {name} has no {inner}")
-        print(f"binstall {host}: {name} -> {inner}")
+            names = tarfile.open(path).getnames()
+        inner = [expand(spec["bin-dir"], b) for b in bins]
+        missing = [i for i in inner if i not in names]
+        if missing:
+            sys.exit(f"binstall for {host}: {name} has no {', '.join(missing)}")
+        print(f"binstall {host}: {name} -> {', '.join(inner)}")
         checked += 1
     if checked < len(triples):
         sys.exit(f"binstall: only {checked} of {len(triples)} archives are reachable")
