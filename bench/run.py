@@ -45,7 +45,7 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ["main", "targets", "wasi", "embedded", "components", "large", "composition", "preinit"]
+SECTIONS = ["main", "targets", "wasi", "embedded", "components", "large", "composition", "preinit", "release", "big"]
 
 
 def parse_args():
@@ -183,6 +183,10 @@ def main():
         composition(wpack)
     if "preinit" in only:
         preinit(wpack, wasmtime)
+    if "release" in only:
+        release(wpack)
+    if "big" in only and os.environ.get("WPACK_BENCH_BIG"):
+        big(wpack, wasmtime)
 
 
 def progress(msg):
@@ -795,6 +799,84 @@ def preinit(wpack, wasmtime):
     wiz = pack["wasmtime wizer"][1] + pack["wasmtime compile (wizer output)"][1]
     print(f"| `wasmtime wizer` + `wasmtime compile` (sum of medians) | | {fmt_s(wiz)} | "
           f"{wiz / pack['wasmtime compile (original)'][1]:.2f}x |")
+    print()
+
+def release(wpack):
+    """Every target in one call against one call per target, and the compile
+    cache's second run. WPACK_BENCH_BIG=PATH.wasm adds a real big module
+    (BENCHMARKS.md used npm @yowasp/clang's llvm.core.wasm); the `big`
+    section then describes its x86_64-linux output."""
+    import shutil as sh
+    import tempfile
+    targets = [l.split()[0] for l in out(wpack, "--list-targets").splitlines()
+               if l and not l.startswith(" ") and "universal" not in l.split()[0]]
+    gen = ROOT / "bench/gen_large_wasm.py"
+    ten = WORK / "release-100000f.wasm"
+    run(sys.executable, gen, ten, "--functions", 100_000, stdout=subprocess.DEVNULL)
+    modules = [("hello", ROOT / "samples/hello/hello.wasm"), ("100 000 functions", ten)]
+    if os.environ.get("WPACK_BENCH_BIG"):
+        big = Path(os.environ["WPACK_BENCH_BIG"])
+        modules.append((big.name, big))
+
+    print(f"Targets: {', '.join(targets)}; one run each. Single calls with --no-cache; "
+          "`--target all` first with an empty WPACK_CACHE, then again.\n")
+    print("| module | wasm | 6 single calls | `--target all` | speed-up | peak RSS: single (max) / all | "
+          "again, from the cache | cache speed-up |")
+    print("|---|---|---|---|---|---|---|---|")
+    for label, wasm in modules:
+        progress(f"release: {label}")
+        with tempfile.TemporaryDirectory(dir=WORK) as tmp:
+            tmp = Path(tmp)
+            single, single_rss = 0.0, 0
+            for t in targets:
+                took, rss = timed_run([wpack, "-q", "--no-cache", wasm, "--target", t, "-o", tmp / f"single-{t}"])
+                single, single_rss = single + took, max(single_rss, rss)
+                if wasm != ten and label != "hello" and t == "x86_64-linux":
+                    sh.copy(tmp / f"single-{t}", WORK / "big-x86_64-linux")
+                    (WORK / "big-x86_64-linux.time").write_text(f"{took} {rss}")
+            env = dict(os.environ, WPACK_CACHE=str(tmp / "cache"))
+            first, rss = timed_run([wpack, "-q", wasm, "--target", "all", "-o", tmp / "c1"], env)
+            second, _ = timed_run([wpack, "-q", wasm, "--target", "all", "-o", tmp / "c2"], env)
+        print(f"| {label} | {mb(wasm)} | {fmt_s(single)} | {fmt_s(first)} | {single / first:.2f}x | "
+              f"{single_rss / 1024:.0f} MB / {rss / 1024:.0f} MB | {fmt_s(second)} | {first / second:.1f}x |")
+    print()
+
+
+def timed_run(cmd, env=None):
+    """Seconds and peak resident KiB of one run of `cmd`."""
+    import time
+    started = time.monotonic()
+    r = subprocess.run(["/usr/bin/time", "-f", "%M"] + [str(c) for c in cmd],
+                       cwd=WORK, capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        sys.exit(f"{cmd} failed: {r.stderr}")
+    return time.monotonic() - started, int(r.stderr.strip().splitlines()[-1])
+
+
+def big(wpack, wasmtime):
+    """The big module of the `release` section (WPACK_BENCH_BIG) packed for
+    x86_64-linux next to `wasmtime compile`, and what fills its payload."""
+    wasm = Path(os.environ["WPACK_BENCH_BIG"])
+    packed = WORK / "big-x86_64-linux"
+    took, rss = map(float, (WORK / "big-x86_64-linux.time").read_text().split())
+    progress("big: wasmtime compile")
+    w_took, w_rss = timed_run([wasmtime, "compile", wasm, "-o", WORK / "big.cwasm"])
+    progress("big: --strip-names")
+    s_took, _ = timed_run([wpack, "-q", "--no-cache", "--strip-names", wasm, "--target", "x86_64-linux",
+                           "-o", WORK / "big-nonames"])
+    print(f"{wasm.name}: {mb(wasm)} of wasm.\n")
+    print("| | time | peak RSS | output |")
+    print("|---|---|---|---|")
+    print(f"| wpack (x86_64-linux) | {fmt_s(took)} | {rss / 1024:.0f} MB | {mb(packed)} |")
+    print(f"| wpack --strip-names | {fmt_s(s_took)} | | {mb(WORK / 'big-nonames')} |")
+    print(f"| wasmtime compile | {fmt_s(w_took)} | {w_rss / 1024:.0f} MB | {mb(WORK / 'big.cwasm')} |")
+    print()
+    sizes = payload_sections(packed)
+    total = sum(sizes.values())
+    print("| payload section | size | share |")
+    print("|---|---|---|")
+    for name, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
+        print(f"| `{name}` | {size / 1e6:.2f} MB | {100 * size / total:.1f}% |")
     print()
 
 

