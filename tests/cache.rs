@@ -52,22 +52,38 @@ fn a_second_pack_takes_the_code_from_the_cache() {
     let cache = dir.path().join("cache");
     let wasm = big_module(dir.path());
     let (first, second) = (dir.path().join("first"), dir.path().join("second"));
-    let run = pack_with_cache(&cache, &wasm, &first, &["--target", "x86_64-linux,aarch64-linux"]);
+    let run = pack_with_cache(
+        &cache,
+        &wasm,
+        &first,
+        &["--target", "x86_64-linux,aarch64-linux"],
+    );
     let err = stderr(&run);
     assert_eq!(err.matches("wpack: compiling ").count(), 2, "{err}");
     assert_eq!(entries(&cache).len(), 2, "one entry per compilation");
 
-    let run = pack_with_cache(&cache, &wasm, &second, &["--target", "x86_64-linux,aarch64-linux"]);
+    let run = pack_with_cache(
+        &cache,
+        &wasm,
+        &second,
+        &["--target", "x86_64-linux,aarch64-linux"],
+    );
     let err = stderr(&run);
     assert!(!err.contains("wpack: compiling "), "{err}");
-    assert_eq!(err.matches("compiled code from the cache").count(), 2, "{err}");
+    assert_eq!(
+        err.matches("compiled code from the cache").count(),
+        2,
+        "{err}"
+    );
     for name in ["big-x86_64-linux", "big-aarch64-linux"] {
         assert!(
             std::fs::read(first.join(name)).unwrap() == std::fs::read(second.join(name)).unwrap(),
             "{name} differs when its code comes from the cache"
         );
     }
-    let out = Command::new(second.join("big-x86_64-linux")).output().unwrap();
+    let out = Command::new(second.join("big-x86_64-linux"))
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
 
     // The code depends on --cpu: another level is another entry.
@@ -77,7 +93,11 @@ fn a_second_pack_takes_the_code_from_the_cache() {
         &dir.path().join("v3"),
         &["--target", "x86_64-linux", "--cpu", "x86-64-v3"],
     );
-    assert!(stderr(&run).contains("wpack: compiling "), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("wpack: compiling "),
+        "{}",
+        stderr(&run)
+    );
     assert_eq!(entries(&cache).len(), 3);
 }
 
@@ -104,20 +124,34 @@ fn a_damaged_entry_is_compiled_again() {
     assert!(out.status.success(), "{}", stderr(&out));
     // The entry was written again, whole.
     let run = pack_with_cache(&cache, &wasm, &dir.path().join("third"), &[]);
-    assert!(stderr(&run).contains("compiled code from the cache"), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("compiled code from the cache"),
+        "{}",
+        stderr(&run)
+    );
 }
 
 #[test]
 fn no_cache_reads_and_writes_nothing() {
     let dir = tempdir();
     let cache = dir.path().join("cache");
-    pack_with_cache(&cache, &sample("hello"), &dir.path().join("hello"), &["--no-cache"]);
+    pack_with_cache(
+        &cache,
+        &sample("hello"),
+        &dir.path().join("hello"),
+        &["--no-cache"],
+    );
     assert!(entries(&cache).is_empty());
     pack_with_cache(&cache, &sample("hello"), &dir.path().join("hello"), &[]);
     assert_eq!(entries(&cache).len(), 1);
     // An entry replaced by garbage is not read under --no-cache either.
     std::fs::write(&entries(&cache)[0], "garbage").unwrap();
-    let run = pack_with_cache(&cache, &sample("hello"), &dir.path().join("h2"), &["--no-cache"]);
+    let run = pack_with_cache(
+        &cache,
+        &sample("hello"),
+        &dir.path().join("h2"),
+        &["--no-cache"],
+    );
     assert!(!stderr(&run).contains("damaged"), "{}", stderr(&run));
 }
 
@@ -149,7 +183,11 @@ fn processes_share_a_cache() {
     // No temporary file is left, and the one entry is whole.
     assert_eq!(entries(&cache).len(), 1, "{:?}", entries(&cache));
     let run = pack_with_cache(&cache, &wasm, &dir.path().join("after"), &[]);
-    assert!(stderr(&run).contains("compiled code from the cache"), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("compiled code from the cache"),
+        "{}",
+        stderr(&run)
+    );
 }
 
 /// An unwritable cache is a warning, never a failed pack.
@@ -158,9 +196,17 @@ fn an_unwritable_cache_only_warns() {
     let dir = tempdir();
     let file = dir.path().join("not-a-dir");
     std::fs::write(&file, "").unwrap();
-    let run = pack_with_cache(&file.join("cache"), &sample("hello"), &dir.path().join("hello"), &[]);
+    let run = pack_with_cache(
+        &file.join("cache"),
+        &sample("hello"),
+        &dir.path().join("hello"),
+        &[],
+    );
     let err = stderr(&run);
-    assert!(err.contains("wpack: warning: cannot write the compile cache"), "{err}");
+    assert!(
+        err.contains("wpack: warning: cannot write the compile cache"),
+        "{err}"
+    );
     let out = Command::new(dir.path().join("hello")).output().unwrap();
     assert_eq!(stdout(&out), "Hello, world!\n");
 }

@@ -485,7 +485,9 @@ fn long_packs_show_progress() {
     assert!(!counts.is_empty(), "no function counts: {err}");
     assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{err}");
     assert!(
-        ticks.iter().any(|l| l.contains("functions (") && l.contains("s left")),
+        ticks
+            .iter()
+            .any(|l| l.contains("functions (") && l.contains("s left")),
         "{err}"
     );
     assert!(err.contains("wpack: packed "), "{err}");

@@ -588,10 +588,17 @@ fn every_target_in_one_call() {
     assert_eq!(list_dir(&all), expected, "{}", stderr(&out));
     wine_shim(&all);
     for target in ALL_TARGETS {
-        let name = expected.iter().find(|n| n.contains(&format!("-{target}"))).unwrap();
+        let name = expected
+            .iter()
+            .find(|n| n.contains(&format!("-{target}")))
+            .unwrap();
         let multi = all.join(name);
         let single = dir.path().join(name);
-        pack(&sample("hello"), &single, &["--target", target, "--no-cache"]);
+        pack(
+            &sample("hello"),
+            &single,
+            &["--target", target, "--no-cache"],
+        );
         assert!(
             std::fs::read(&multi).unwrap() == std::fs::read(&single).unwrap(),
             "{target}: --target all wrote another file than --target {target}"
@@ -670,27 +677,65 @@ fn several_targets_refuse_what_cannot_work() {
     let out = dir.path().join("out");
     for (extra, says) in [
         (
-            vec!["--target", "x86_64-linux,aarch64-linux", "-o", file.to_str().unwrap()],
+            vec![
+                "--target",
+                "x86_64-linux,aarch64-linux",
+                "-o",
+                file.to_str().unwrap(),
+            ],
             "is a file, but with several targets",
         ),
         (
-            vec!["--target", "all", "-o", out.to_str().unwrap(), "--name-template", "{name}"],
+            vec![
+                "--target",
+                "all",
+                "-o",
+                out.to_str().unwrap(),
+                "--name-template",
+                "{name}",
+            ],
             "names both the",
         ),
         (
-            vec!["--target", "all", "-o", out.to_str().unwrap(), "--name-template", "{name}-{version}-{target}"],
+            vec![
+                "--target",
+                "all",
+                "-o",
+                out.to_str().unwrap(),
+                "--name-template",
+                "{name}-{version}-{target}",
+            ],
             "give it with --version-tag",
         ),
         (
-            vec!["--target", "all", "-o", out.to_str().unwrap(), "--stub", hello.to_str().unwrap()],
+            vec![
+                "--target",
+                "all",
+                "-o",
+                out.to_str().unwrap(),
+                "--stub",
+                hello.to_str().unwrap(),
+            ],
             "--stub gives the stub of one target",
         ),
         (
-            vec!["--target", "x86_64-linux,nonesuch", "-o", out.to_str().unwrap()],
+            vec![
+                "--target",
+                "x86_64-linux,nonesuch",
+                "-o",
+                out.to_str().unwrap(),
+            ],
             "unknown target \"nonesuch\"",
         ),
         (
-            vec!["--target", "x86_64-linux,aarch64-linux", "-o", out.to_str().unwrap(), "--windows-product", "P"],
+            vec![
+                "--target",
+                "x86_64-linux,aarch64-linux",
+                "-o",
+                out.to_str().unwrap(),
+                "--windows-product",
+                "P",
+            ],
             "applies to Windows outputs only",
         ),
     ] {
@@ -699,7 +744,11 @@ fn several_targets_refuse_what_cannot_work() {
         let run = wpack(&args);
         let err = stderr(&run);
         assert_eq!(run.status.code(), Some(1), "{extra:?}: {err}");
-        assert_eq!(err.lines().count(), 1, "{extra:?}: one line expected: {err}");
+        assert_eq!(
+            err.lines().count(),
+            1,
+            "{extra:?}: one line expected: {err}"
+        );
         assert!(err.contains(says), "{extra:?}: expected {says:?} in {err}");
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep");
         assert!(!out.exists(), "{extra:?} created {}", out.display());

@@ -62,7 +62,11 @@ impl Cache {
     pub fn key(wasm: &[u8], settings: &str) -> Option<Key> {
         let build = build_id()?;
         let mut hash = Sha256::new();
-        for part in [b"wpack compile cache 1".as_slice(), build, settings.as_bytes()] {
+        for part in [
+            b"wpack compile cache 1".as_slice(),
+            build,
+            settings.as_bytes(),
+        ] {
             hash.update((part.len() as u64).to_le_bytes());
             hash.update(part);
         }

@@ -24,6 +24,11 @@ Examples:
                                         the memory it leaves: no set-up work at start
 
   wpack app.wasm --target x86_64-windows -o app.exe
+  wpack app.wasm --target all -o dist/ --archive --checksums
+                                        every platform in one run: dist/app-x86_64-linux,
+                                        ..., their .tar.gz/.zip and SHA256SUMS
+  cargo wpack --target all              builds this cargo package for WASI and packs
+                                        each binary into target/wpack/ (cargo wpack --help)
   wpack inspect ./hello                 shows what a packed file holds
 
 Run the result like any program: ./hello arg1 arg2. Its arguments all go to the

@@ -2,13 +2,13 @@
 //! Cranelift.
 
 use rayon::prelude::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use thiserror::Error;
 use wasmtime::wasmparser::{
     BinaryReaderError, Encoding, ExternalKind, FuncValidatorAllocations, KnownCustom, Name, Parser,
     Payload, ValidPayload, Validator,
 };
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use wasmtime::{CacheStore, Config, Engine, OptLevel};
 use wpack_stub::{Program, engine};

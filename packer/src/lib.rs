@@ -17,8 +17,8 @@
 //! steps in order: prepare the program once, then emit it for each target)
 //! and `cargo_wpack` (the cargo subcommand).
 
-pub mod cargo_wpack;
 mod cache;
+pub mod cargo_wpack;
 mod cli;
 mod codesign;
 mod compile;

@@ -17,7 +17,9 @@ pub const DEFAULT_TEMPLATE: &str = "{name}-{target}";
 /// list, or `all`, which may grow with the stubs a wpack carries) or the
 /// outputs are named by a template.
 pub fn names_a_directory(cli: &PackArgs) -> bool {
-    cli.target.len() > 1 || cli.target.iter().any(|t| t.trim() == "all") || cli.name_template.is_some()
+    cli.target.len() > 1
+        || cli.target.iter().any(|t| t.trim() == "all")
+        || cli.name_template.is_some()
 }
 
 /// The path of each output, one per `choices`, checked: none replaces the

@@ -222,7 +222,8 @@ fn choose(cli: &PackArgs) -> Result<Vec<Choice>> {
         return Ok(vec![Choice::Thin(match &cli.stub {
             // Only a stub file: it says which platform to compile for.
             Some(path) => {
-                let stub = stub_image::load(Some(path), stub_image::default_target(), &Program::Module)?;
+                let stub =
+                    stub_image::load(Some(path), stub_image::default_target(), &Program::Module)?;
                 stub_image::target_of(&stub, &format!("the stub {}", path.display()))?
             }
             None => stub_image::default_target(),
@@ -296,7 +297,11 @@ fn plan(
             };
             parts.push(Part { target, stub, code });
         }
-        emits.push(Emit { choice, path, parts });
+        emits.push(Emit {
+            choice,
+            path,
+            parts,
+        });
     }
     Ok((emits, settings))
 }
@@ -309,7 +314,11 @@ fn write(
     manifest: &Manifest,
     contents: &[&[u8]],
 ) -> Result<()> {
-    let code = |part: &Part| codes[part.code].as_deref().expect("compiled before its outputs");
+    let code = |part: &Part| {
+        codes[part.code]
+            .as_deref()
+            .expect("compiled before its outputs")
+    };
     let manifest_for = |target: &Target| Manifest {
         target: target.triple.to_owned(),
         ..manifest.clone()
@@ -393,13 +402,14 @@ fn compile(
         let (counted, done) = (progress.clone(), progress.clone());
         let code = with_progress(
             "compiling",
-            move || {
-                compiled_so_far(counted.done(), functions, started.elapsed().as_secs_f64())
-            },
+            move || compiled_so_far(counted.done(), functions, started.elapsed().as_secs_f64()),
             || compile::precompile(wasm, settings, Some(progress)),
         )?;
         if std::env::var_os("WPACK_DEBUG_PROGRESS").is_some() {
-            eprintln!("wpack: debug: {functions} functions, {} compiled", done.done());
+            eprintln!(
+                "wpack: debug: {functions} functions, {} compiled",
+                done.done()
+            );
         }
         code
     } else {
