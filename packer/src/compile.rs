@@ -10,6 +10,7 @@ use wasmtime::wasmparser::{
     Payload, ValidPayload, Validator,
 };
 
+use wasmtime::wasmparser;
 use wasmtime::{CacheStore, Config, Engine, OptLevel};
 use wpack_stub::{Program, engine};
 
@@ -442,16 +443,83 @@ impl CacheStore for Progress {
     }
 }
 
-/// The number of functions defined in `wasm` (in every core module of a
-/// component): what [`Progress`] counts towards, besides trampolines.
-pub fn function_count(wasm: &[u8]) -> usize {
-    Parser::new(0)
-        .parse_all(wasm)
-        .filter_map(|payload| match payload {
-            Ok(Payload::CodeSectionStart { count, .. }) => Some(count as usize),
-            _ => None,
-        })
-        .sum()
+/// How many functions Cranelift will compile for `wasm` (in every core
+/// module of a component): what [`Progress`] counts towards. Besides each
+/// defined function, wasmtime compiles a trampoline for every function that
+/// can be called from outside (exported, in a table or a global: a module
+/// can only take `ref.func` of those) and one per function type, so those
+/// are counted too (LLVM's 133 000 functions make 171 000 compilations).
+pub fn compile_units(wasm: &[u8]) -> usize {
+    let mut total = 0;
+    // Per module: its function imports (index space before the defined
+    // ones) and the functions that escape.
+    let mut imported: u32 = 0;
+    let mut escaping: std::collections::HashSet<u32> = Default::default();
+    let ref_funcs = |expr: &wasmparser::ConstExpr,
+                     escaping: &mut std::collections::HashSet<u32>| {
+        let mut ops = expr.get_operators_reader();
+        while let Ok(op) = ops.read() {
+            if let wasmparser::Operator::RefFunc { function_index } = op {
+                escaping.insert(function_index);
+            }
+        }
+    };
+    for payload in Parser::new(0).parse_all(wasm) {
+        let Ok(payload) = payload else { break };
+        match payload {
+            Payload::TypeSection(reader) => {
+                for group in reader.into_iter().flatten() {
+                    total += group
+                        .types()
+                        .filter(|t| {
+                            matches!(
+                                t.composite_type.inner,
+                                wasmparser::CompositeInnerType::Func(_)
+                            )
+                        })
+                        .count();
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports().flatten() {
+                    imported += u32::from(matches!(import.ty, wasmparser::TypeRef::Func(_)));
+                }
+            }
+            Payload::CodeSectionStart { count, .. } => total += count as usize,
+            Payload::ExportSection(reader) => {
+                for export in reader.into_iter().flatten() {
+                    if export.kind == ExternalKind::Func {
+                        escaping.insert(export.index);
+                    }
+                }
+            }
+            Payload::GlobalSection(reader) => {
+                for global in reader.into_iter().flatten() {
+                    ref_funcs(&global.init_expr, &mut escaping);
+                }
+            }
+            Payload::ElementSection(reader) => {
+                for element in reader.into_iter().flatten() {
+                    match element.items {
+                        wasmparser::ElementItems::Functions(funcs) => {
+                            escaping.extend(funcs.into_iter().flatten());
+                        }
+                        wasmparser::ElementItems::Expressions(_, exprs) => {
+                            for expr in exprs.into_iter().flatten() {
+                                ref_funcs(&expr, &mut escaping);
+                            }
+                        }
+                    }
+                }
+            }
+            Payload::End(_) => {
+                total += escaping.iter().filter(|&&f| f >= imported).count();
+                (imported, escaping) = (0, Default::default());
+            }
+            _ => {}
+        }
+    }
+    total
 }
 
 /// Cranelift flags for `--cpu`: none for `baseline`, the features this

@@ -391,9 +391,9 @@ fn compile(
     }
     let code = if big {
         let started = Instant::now();
-        let functions = compile::function_count(wasm);
+        let functions = compile::compile_units(wasm);
         eprintln!(
-            "wpack: compiling {} for {names}{of} ({}, {} functions)...",
+            "wpack: compiling {} for {names}{of} ({}, {} functions and trampolines)...",
             cli.input.as_deref().expect("clap requires INPUT").display(),
             human(wasm.len()),
             thousands(functions)
@@ -519,9 +519,10 @@ fn preinitialize(
 
 /// The tail of a compile progress line: how many functions are compiled,
 /// counted as Cranelift finishes them (`compile::Progress`), and the time
-/// left at the rate so far, corrected at every line. The count includes
-/// wasmtime's trampolines, which `total` (the module's functions) does not:
-/// past `total`, what is left is those and laying out the code.
+/// left at the rate so far, corrected at every line. `total` is
+/// `compile::compile_units`; past it (it counts one trampoline per function
+/// type, wasmtime one per distinct signature, so it may be a little off),
+/// what is left is laying out the code.
 fn compiled_so_far(done: usize, total: usize, spent: f64) -> String {
     if done == 0 || total == 0 {
         return String::new();
