@@ -598,10 +598,12 @@ def components(wpack, wasmtime):
         "wasmtime run component": f"{wasmtime} run --allow-precompiled fib-p2.cwasm {a}",
     }, 3 if QUICK else 10)
     triple = "x86_64-unknown-linux-musl"
-    stubs = ROOT / f"target/wpack-stub/{triple}/stub"
+    # Each kind is built with its own profile (Cargo.toml: stub-module, stub).
+    module_stub = ROOT / f"target/wpack-stub/{triple}/stub-module/wpack-stub"
+    component_stub = ROOT / f"target/wpack-stub/{triple}/stub/wpack-stub-component"
     print("Components (WASI 0.2, wasm32-wasip2) against the same programs as modules\n")
     print("| file | module | component |\n|---|---|---|")
-    print(f"| stub (x86_64-linux) | {mb(stubs / 'wpack-stub')} | {mb(stubs / 'wpack-stub-component')} |")
+    print(f"| stub (x86_64-linux) | {mb(module_stub)} | {mb(component_stub)} |")
     print(f"| hello.wasm | {mb(WORK / 'hello.wasm')} | {mb(WORK / 'hello-p2.wasm')} |")
     print(f"| packed hello | {mb(WORK / 'hello-packed')} | {mb(WORK / 'hello-p2-packed')} |\n")
     print(f"| runner | hello start-up (median) | / native | fib {a} (median) | / native |")

@@ -622,4 +622,28 @@ mod tests {
         let empty = b"\0asm\x01\x00\x00\x00";
         assert!(matches!(check(empty), Err(ModuleError::NoStart)));
     }
+
+    #[test]
+    fn compile_units_count_functions_and_their_trampolines() {
+        // Two types; four defined functions, of which three escape (an
+        // export, a table element, a global): 2 + 4 + 3. The import is
+        // neither defined nor counted.
+        let wasm = wat::parse_str(
+            r#"(module
+                (type (func))
+                (type (func (param i32)))
+                (import "m" "f" (func $imported (type 1)))
+                (func $a (type 0))
+                (func $b (type 0))
+                (func $c (type 0))
+                (func $d (type 0))
+                (table 1 funcref)
+                (elem (i32.const 0) $b)
+                (global funcref (ref.func $c))
+                (export "a" (func $a))
+                (export "imported" (func $imported)))"#,
+        )
+        .unwrap();
+        assert_eq!(compile_units(&wasm), 2 + 4 + 3);
+    }
 }

@@ -399,19 +399,12 @@ fn compile(
             thousands(functions)
         );
         let progress = std::sync::Arc::new(compile::Progress::default());
-        let (counted, done) = (progress.clone(), progress.clone());
-        let code = with_progress(
+        let counted = progress.clone();
+        with_progress(
             "compiling",
             move || compiled_so_far(counted.done(), functions, started.elapsed().as_secs_f64()),
             || compile::precompile(wasm, settings, Some(progress)),
-        )?;
-        if std::env::var_os("WPACK_DEBUG_PROGRESS").is_some() {
-            eprintln!(
-                "wpack: debug: {functions} functions, {} compiled",
-                done.done()
-            );
-        }
-        code
+        )?
     } else {
         compile::precompile(wasm, settings, None)?
     };
