@@ -259,7 +259,7 @@ def main_tables(wpack, wasmtime, before):
         rss[name] = {who: peak_rss_kib(cmd) for who, cmd in commands(name, args, wasmtime).items()}
     rss["hello"] = {who: peak_rss_kib(cmd) for who, cmd in hello.items()}
     pack = hyperfine({
-        "wpack sha256": f"{wpack} -q sha256.wasm -o p-sha256",
+        "wpack sha256": f"{wpack} -q --no-cache sha256.wasm -o p-sha256",
         "wasmtime compile sha256": f"{wasmtime} compile sha256.wasm -o c-sha256.cwasm",
     }, runs=runs)
 
@@ -627,7 +627,7 @@ def large(wpack, wasmtime):
         name = f"large-{funcs}f-{data_mib}m"
         wasm = WORK / f"{name}.wasm"
         run(sys.executable, gen, wasm, "--functions", funcs, "--data-mib", data_mib, stdout=subprocess.DEVNULL)
-        p = hyperfine({"wpack": f"{wpack} -q {wasm} -o {name}-packed",
+        p = hyperfine({"wpack": f"{wpack} -q --no-cache {wasm} -o {name}-packed",
                        "compile": f"{wasmtime} compile {wasm} -o {name}.cwasm"}, runs=1 if QUICK else 3, warmup=0)
         time.sleep(2.5)
         subprocess.run([str(WORK / f"{name}-packed")], capture_output=True)  # verified once
@@ -747,8 +747,8 @@ def preinit(wpack, wasmtime):
     rss = {who: peak_rss_kib(cmd) for who, cmd in cmds.items()}
     progress("pre-initialized: pack time")
     packing = {
-        "wpack": f"{wpack} -q preinit.wasm -o p-preinit",
-        "wpack --init-func": f"{wpack} -q preinit.wasm {' '.join(PREINIT_INIT)} -o p-preinit-init",
+        "wpack": f"{wpack} -q --no-cache preinit.wasm -o p-preinit",
+        "wpack --init-func": f"{wpack} -q --no-cache preinit.wasm {' '.join(PREINIT_INIT)} -o p-preinit-init",
         "wasmtime wizer": f"{' '.join(map(str, wizer))} preinit.wasm -o p-preinit-wizer.wasm",
         "wasmtime compile (original)": f"{wasmtime} compile preinit.wasm -o p-preinit.cwasm",
         "wasmtime compile (wizer output)": f"{wasmtime} compile preinit-wizer.wasm -o p-preinit-wizer.cwasm",
