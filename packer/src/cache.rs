@@ -126,7 +126,9 @@ impl Cache {
         temp.write_all(&(code.len() as u64).to_le_bytes())?;
         temp.write_all(&xxh3_128(code).to_le_bytes())?;
         temp.write_all(code)?;
-        temp.as_file().sync_all()?;
+        // Not synced to disk: an entry a crash leaves torn fails its hash
+        // and is compiled again, and syncing cost hello's `--target all`
+        // more than a second on a busy disk (BENCHMARKS.md).
         temp.persist(self.path(key)).map_err(|e| e.error)?;
         Ok(())
     }
