@@ -10,22 +10,6 @@ use std::process::{Command, Output};
 
 use common::*;
 
-/// A module over wpack's 1 MiB threshold, so that it says what it does.
-fn big_module(dir: &Path) -> std::path::PathBuf {
-    let mut wat =
-        String::from("(module (memory (export \"memory\") 1) (func (export \"_start\"))\n");
-    for i in 0..40_000 {
-        wat.push_str(&format!(
-            "(func (export \"f{i}\") (param i32) (result i32) local.get 0 i32.const {i} i32.mul i32.const 7 i32.add local.get 0 i32.xor)\n"
-        ));
-    }
-    wat.push(')');
-    let wasm = dir.join("big.wasm");
-    std::fs::write(&wasm, wat::parse_str(&wat).unwrap()).unwrap();
-    assert!(std::fs::metadata(&wasm).unwrap().len() > 1 << 20);
-    wasm
-}
-
 fn pack_with_cache(cache: &Path, wasm: &Path, out: &Path, extra: &[&str]) -> Output {
     let run = Command::new(wpack_bin())
         .arg(wasm)

@@ -159,19 +159,6 @@ fn which_runner(runner: &str) -> String {
     panic!("{runner}: missing, so NOT TESTED; scripts/install-targets.sh installs it");
 }
 
-/// Wine 8.0 lacks bcryptprimitives.dll, which Windows 10+ has: the shim
-/// tests/targets.rs uses, built next to the .exe files.
-fn wine_shim(dir: &Path) {
-    let status = Command::new("x86_64-w64-mingw32-gcc")
-        .args(["-shared", "-O2", "-o"])
-        .arg(dir.join("bcryptprimitives.dll"))
-        .arg(root().join("tests/wine/bcryptprimitives.c"))
-        .arg("-ladvapi32")
-        .status()
-        .expect("x86_64-w64-mingw32-gcc (scripts/install-targets.sh installs it)");
-    assert!(status.success());
-}
-
 fn output_name(bin: &str, version: &str, triple: &str) -> String {
     let exe = if triple.contains("windows") {
         ".exe"

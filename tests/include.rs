@@ -443,17 +443,7 @@ fn a_large_embedded_file_costs_nothing_at_start() {
 #[test]
 fn long_packs_show_progress() {
     let dir = tempdir();
-    let mut wat =
-        String::from("(module (memory (export \"memory\") 1) (func (export \"_start\"))\n");
-    for i in 0..40_000 {
-        wat.push_str(&format!(
-            "(func (export \"f{i}\") (param i32) (result i32) local.get 0 i32.const {i} i32.mul i32.const 7 i32.add local.get 0 i32.xor)\n"
-        ));
-    }
-    wat.push(')');
-    let wasm = dir.path().join("big.wasm");
-    std::fs::write(&wasm, wat::parse_str(&wat).unwrap()).unwrap();
-    assert!(std::fs::metadata(&wasm).unwrap().len() > 1 << 20);
+    let wasm = big_module(dir.path());
     let out = Command::new(wpack_bin())
         .arg(&wasm)
         .arg("-o")

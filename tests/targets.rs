@@ -80,19 +80,6 @@ fn run(target: &str, exe: &Path, args: &[&str], cwd: &Path) -> (Option<i32>, Str
     (out.status.code(), text(&out.stdout), text(&out.stderr))
 }
 
-/// Builds tests/wine/bcryptprimitives.c into `dir`, next to the .exe files:
-/// wine 8.0 lacks that DLL, which Windows 10+ has (see the file).
-fn wine_shim(dir: &Path) {
-    let status = Command::new("x86_64-w64-mingw32-gcc")
-        .args(["-shared", "-O2", "-o"])
-        .arg(dir.join("bcryptprimitives.dll"))
-        .arg(root().join("tests/wine/bcryptprimitives.c"))
-        .arg("-ladvapi32")
-        .status()
-        .expect("x86_64-w64-mingw32-gcc (scripts/install-targets.sh installs it)");
-    assert!(status.success());
-}
-
 #[test]
 fn list_targets_names_every_target_and_the_default() {
     let out = wpack(&["--list-targets"]);

@@ -57,16 +57,6 @@ fn python() -> Command {
     Command::new(python)
 }
 
-/// Builds tests/wine/bcryptprimitives.c into `dir`, next to the .exe files:
-/// wine 8.0 lacks that DLL, which Windows 10+ has (see the file).
-fn wine_shim(dir: &Path) {
-    ok(tool("x86_64-w64-mingw32-gcc")
-        .args(["-shared", "-O2", "-o"])
-        .arg(dir.join("bcryptprimitives.dll"))
-        .arg(root().join("tests/wine/bcryptprimitives.c"))
-        .arg("-ladvapi32"));
-}
-
 /// Runs `exe` under wine (in `exe`'s directory, where the shim is); returns
 /// the exit code and stdout and stderr with line ends normalised.
 fn wine(exe: &Path, args: &[&str]) -> (Option<i32>, String, String) {

@@ -159,6 +159,16 @@ pub fn write_atomically(
     output: &Path,
     write: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
 ) -> Result<()> {
+    write_atomically_with_mode(output, 0o755, write)
+}
+
+/// [`write_atomically`] with the file's Unix mode: release files (archives,
+/// `SHA256SUMS`) are data, 0644.
+pub fn write_atomically_with_mode(
+    output: &Path,
+    #[cfg_attr(not(unix), allow(unused_variables))] mode: u32,
+    write: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = match output.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -183,7 +193,7 @@ pub fn write_atomically(
     {
         use std::os::unix::fs::PermissionsExt;
         temp.as_file()
-            .set_permissions(fs::Permissions::from_mode(0o755))
+            .set_permissions(fs::Permissions::from_mode(mode))
             .with_context(fail)?;
     }
     temp.as_file().sync_all().with_context(fail)?;

@@ -445,37 +445,13 @@ fn sum_line(name: &str, hash: &str) -> String {
     }
 }
 
-/// Writes `path` through a temporary file in its directory, renamed into
-/// place when complete, with mode 0644: a release file is data, not a
-/// program (`output::write_atomically` makes executables).
+/// Writes `path` atomically with mode 0644: a release file is data, not a
+/// program.
 fn write_new_file(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
 ) -> Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let fail = || format!("cannot write {}", path.display());
-    let temp = tempfile::Builder::new()
-        .prefix(".wpack-")
-        .tempfile_in(dir)
-        .with_context(fail)?;
-    let mut writer = BufWriter::with_capacity(1 << 20, temp.as_file());
-    write(&mut writer).with_context(fail)?;
-    writer.flush().with_context(fail)?;
-    drop(writer);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        temp.as_file()
-            .set_permissions(fs::Permissions::from_mode(0o644))
-            .with_context(fail)?;
-    }
-    temp.as_file().sync_all().with_context(fail)?;
-    // On failure the temporary file is removed when `temp` drops.
-    temp.persist(path).map_err(|e| e.error).with_context(fail)?;
-    Ok(())
+    crate::output::write_atomically_with_mode(path, 0o644, write)
 }
 
 #[cfg(test)]

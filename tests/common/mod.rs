@@ -278,3 +278,33 @@ pub fn built_stub_path(triple: &str, kind: &str) -> PathBuf {
         .join(profile)
         .join(format!("{bin}{exe}"))
 }
+
+/// Builds tests/wine/bcryptprimitives.c into `dir`, next to the .exe files:
+/// wine 8.0 lacks that DLL, which Windows 10+ has (see the file).
+pub fn wine_shim(dir: &Path) {
+    let status = Command::new("x86_64-w64-mingw32-gcc")
+        .args(["-shared", "-O2", "-o"])
+        .arg(dir.join("bcryptprimitives.dll"))
+        .arg(root().join("tests/wine/bcryptprimitives.c"))
+        .arg("-ladvapi32")
+        .status()
+        .expect("x86_64-w64-mingw32-gcc (scripts/install-targets.sh installs it)");
+    assert!(status.success());
+}
+
+/// A module of 40 000 small functions, over wpack's 1 MiB threshold for
+/// saying that it compiles (and showing progress), written to `dir`.
+pub fn big_module(dir: &Path) -> PathBuf {
+    let mut wat =
+        String::from("(module (memory (export \"memory\") 1) (func (export \"_start\"))\n");
+    for i in 0..40_000 {
+        wat.push_str(&format!(
+            "(func (export \"f{i}\") (param i32) (result i32) local.get 0 i32.const {i} i32.mul i32.const 7 i32.add local.get 0 i32.xor)\n"
+        ));
+    }
+    wat.push(')');
+    let wasm = dir.join("big.wasm");
+    std::fs::write(&wasm, wat::parse_str(&wat).unwrap()).unwrap();
+    assert!(std::fs::metadata(&wasm).unwrap().len() > 1 << 20);
+    wasm
+}
