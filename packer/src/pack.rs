@@ -131,7 +131,7 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
     // Each compilation in turn, each output as soon as its code is there;
     // code no output still needs is dropped, so a big module's compiled
     // code is held about once, not once per target.
-    let cache = Cache::open(cli.no_cache, cli.quiet);
+    let cache = Cache::open(cli.no_cache, cli.quiet).map(|cache| (cache, Cache::digest(&wasm)));
     let mut codes: Vec<Option<Vec<u8>>> = vec![None; settings.len()];
     let mut written = Vec::new();
     for (i, (settings, targets)) in settings.iter().enumerate() {
@@ -361,14 +361,15 @@ fn write(
 }
 
 /// Compiles `wasm` with `settings` (for `targets`), or takes the code from
-/// the cache; says so first if that takes a while.
+/// the cache (given with the digest of `wasm`, taken once per run); says so
+/// first if that takes a while.
 fn compile(
     cli: &PackArgs,
     wasm: &[u8],
     settings: &Settings,
     targets: &[&Target],
     (step, steps): (usize, usize),
-    cache: Option<&Cache>,
+    cache: Option<&(Cache, [u8; 32])>,
 ) -> Result<Vec<u8>> {
     let big = !cli.quiet && wasm.len() > ANNOUNCE_COMPILE_ABOVE;
     let names: Vec<&str> = targets.iter().map(|t| t.name).collect();
@@ -377,7 +378,10 @@ fn compile(
         1 => String::new(),
         _ => format!(" ({step} of {steps})"),
     };
-    let key = cache.and_then(|_| Cache::key(wasm, &settings.describe()));
+    let (cache, key) = match cache {
+        Some((cache, digest)) => (Some(cache), Cache::key(digest, &settings.describe())),
+        None => (None, None),
+    };
     if let (Some(cache), Some(key)) = (cache, &key)
         && let Some(code) = cache.get(key)
     {
