@@ -873,6 +873,21 @@ def big(wpack, wasmtime):
     print(f"| wpack --strip-names | {fmt_s(s_took)} | | {mb(WORK / 'big-nonames')} |")
     print(f"| wasmtime compile | {fmt_s(w_took)} | {w_rss / 1024:.0f} MB | {mb(WORK / 'big.cwasm')} |")
     print()
+    # The same module as several commands of one file (--command): stored
+    # and compiled once, so it should cost what one pack does.
+    names = os.environ.get("WPACK_BENCH_BIG_COMMANDS", "clang,wasm-ld,llvm-ar").split(",")
+    progress(f"big: as {len(names)} commands")
+    args = [a for n in names for a in ("--command", f"{n}={wasm}")]
+    suite = WORK / "big-suite"
+    c_took, c_rss = timed_run([wpack, "-q", "--no-cache", *args, "--target", "x86_64-linux", "-o", suite])
+    grown = suite.stat().st_size / packed.stat().st_size - 1
+    print(f"As {len(names)} commands in one file ({', '.join(names)}):\n")
+    print("| | time | peak RSS | output |")
+    print("|---|---|---|---|")
+    print(f"| one program | {fmt_s(took)} | {rss / 1024:.0f} MB | {packed.stat().st_size:,} bytes |")
+    print(f"| {len(names)} commands | {fmt_s(c_took)} ({c_took / took:.2f}x) | {c_rss / 1024:.0f} MB "
+          f"| {suite.stat().st_size:,} bytes (+{100 * grown:.3f}%) |")
+    print()
     sizes = payload_sections(packed)
     total = sum(sizes.values())
     print("| payload section | size | share |")

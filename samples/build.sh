@@ -27,6 +27,9 @@ done
 wasm tests/fixtures/env_import.rs tests/fixtures/env_import.wasm
 wasm tests/fixtures/preinit_world.rs tests/fixtures/preinit_world.wasm
 wasm tests/fixtures/reactor.rs tests/fixtures/reactor.wasm --crate-type cdylib
+for tool in a b c; do
+  TOOL=$tool wasm tests/fixtures/suite_tool.rs "tests/fixtures/suite_$tool.wasm"
+done
 
 # The same programs as components: rustc links them with wasm-component-ld,
 # which adapts what still calls preview 1 (wasi_raw.rs) to WASI 0.2.

@@ -772,3 +772,68 @@ fn a_signature_made_again_is_checked_by_its_page_hashes() {
     assert_eq!(code, 1);
     assert!(err.contains("does not match"), "{err}");
 }
+
+/// A file of two commands on two modules (`--command`), thin and
+/// universal: every check of a packed macOS file holds, and the second
+/// module's code lies in the __WPACK segment (read-execute, signed page by
+/// page) before the payload, where the stub runs it from the kernel's
+/// mapping.
+#[test]
+fn several_commands_keep_every_code_in_the_signed_segment() {
+    let dir = tempdir();
+    let commands = [
+        "--command".to_owned(),
+        format!("alpha={}", fixture("suite_a.wasm").display()),
+        "--command".to_owned(),
+        format!("beta={}", fixture("suite_b.wasm").display()),
+        "--command-arg=beta=--baked".to_owned(),
+    ];
+    let check_slice = |slice: &[u8], cputype: u32, triple: &str| {
+        check_file(slice, "tools", cputype, triple);
+        let macho = MachO::parse(slice, 0).unwrap();
+        let wpack = macho
+            .segments
+            .iter()
+            .find(|s| s.name().unwrap() == "__WPACK")
+            .unwrap();
+        let packed = wpack_stub::payload::read(slice).unwrap();
+        let suite = packed.manifest.suite.as_ref().expect("a command table");
+        let names: Vec<&str> = suite.commands.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["alpha", "beta"]);
+        assert_eq!(suite.commands[1].args, ["--baked"]);
+        assert_eq!(suite.codes.len(), 1);
+        let code = &suite.codes[0];
+        assert!(
+            wpack.fileoff <= code.offset,
+            "{triple}: code before __WPACK"
+        );
+        assert!(code.offset + code.len <= packed.payload_offset);
+        assert_eq!(code.offset % 0x10000, 0);
+        packed.verify_code(1).unwrap();
+    };
+    for (target, triple, cputype) in TARGETS {
+        let out = dir.path().join(target).join("tools");
+        std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+        let mut args: Vec<&str> = commands.iter().map(String::as_str).collect();
+        args.extend(["--target", target, "-o", out.to_str().unwrap(), "--quiet"]);
+        let packed = wpack(&args);
+        assert!(packed.status.success(), "{target}: {}", stderr(&packed));
+        check_slice(&std::fs::read(&out).unwrap(), cputype, triple);
+    }
+    let out = dir.path().join("universal/tools");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let mut args: Vec<&str> = commands.iter().map(String::as_str).collect();
+    args.extend([
+        "--target",
+        UNIVERSAL,
+        "-o",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let packed = wpack(&args);
+    assert!(packed.status.success(), "{}", stderr(&packed));
+    let file = std::fs::read(&out).unwrap();
+    for (arch, (_, triple, cputype)) in fat_slices(&file).iter().zip(TARGETS) {
+        check_slice(arch.slice(&file), cputype, triple);
+    }
+}

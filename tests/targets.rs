@@ -768,3 +768,53 @@ fn windows_options_apply_to_the_windows_output_of_several() {
     assert!(has("hello-x86_64-windows.exe"));
     assert!(!has("hello-x86_64-linux"));
 }
+
+/// A file of two commands on two modules (`--command`) under every target
+/// that runs here: chosen by the first argument and by the name of a copy
+/// (`NAME.exe` on Windows), the second loaded from its own code region.
+#[test]
+fn several_commands_run_on_every_target() {
+    let dir = tempdir();
+    let tool = |name: &str| fixture(&format!("suite_{name}.wasm"));
+    for target in runnable_targets() {
+        let windows = target.contains("windows");
+        let tdir = dir.path().join(target);
+        std::fs::create_dir_all(&tdir).unwrap();
+        if windows {
+            wine_shim(&tdir);
+        }
+        let exe = |name: &str| {
+            tdir.join(if windows {
+                format!("{name}.exe")
+            } else {
+                name.into()
+            })
+        };
+        let out = wpack(&[
+            "--command",
+            &format!("alpha={}", tool("a").display()),
+            "--command",
+            &format!("beta={}", tool("b").display()),
+            "--command-arg=beta=--baked",
+            "--target",
+            target,
+            "-o",
+            exe("tools").to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert!(out.status.success(), "{target}: {}", stderr(&out));
+        let (code, stdout, err) = run(target, &exe("tools"), &["beta", "x"], &tdir);
+        assert_eq!(code, Some(11), "{target}: {err}");
+        assert_eq!(
+            stdout, "tool=b\nargv[0]=beta\nargv[1]=--baked\nargv[2]=x\n",
+            "{target}"
+        );
+        std::fs::copy(exe("tools"), exe("alpha")).unwrap();
+        let (code, stdout, err) = run(target, &exe("alpha"), &["y"], &tdir);
+        assert_eq!(code, Some(10), "{target}: {err}");
+        assert_eq!(stdout, "tool=a\nargv[0]=alpha\nargv[1]=y\n", "{target}");
+        let (code, _, err) = run(target, &exe("tools"), &["gamma"], &tdir);
+        assert_eq!(code, Some(2), "{target}: {err}");
+        assert!(err.contains("commands: alpha, beta"), "{target}: {err}");
+    }
+}

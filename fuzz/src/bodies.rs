@@ -322,18 +322,32 @@ fn resign(file: &mut [u8]) {
 }
 
 /// The manifest decoder, which `payload::read` runs on the bytes the
-/// trailer points at: what decodes encodes back to the same manifest, and
-/// its trees go through `Tree::check` (and [`tree_properties`] if accepted).
+/// trailer points at, as format version 7 and as a suite's version 8: what
+/// decodes encodes back to the same manifest, its trees go through
+/// `Tree::check` (and [`tree_properties`] if accepted), and a suite's
+/// command table through `Suite::check`.
 pub fn manifest(data: &[u8]) {
-    let Ok(manifest) = Manifest::from_bytes(data) else {
-        return;
-    };
-    let again = Manifest::from_bytes(&manifest.to_bytes()).expect("an encoded manifest decodes");
-    assert_eq!(again, manifest);
-    let _ = (manifest.program.kind(), manifest.program.stub_marker());
-    for tree in &manifest.trees {
-        if tree.check(u64::MAX).is_ok() {
-            tree_properties(tree);
+    for with_suite in [false, true] {
+        let Ok(manifest) = Manifest::from_bytes(data, with_suite) else {
+            continue;
+        };
+        let again = Manifest::from_bytes(&manifest.to_bytes(), with_suite)
+            .expect("an encoded manifest decodes");
+        assert_eq!(again, manifest);
+        assert_eq!(manifest.suite.is_some(), with_suite);
+        let _ = (manifest.program.kind(), manifest.program.stub_marker());
+        for tree in &manifest.trees {
+            if tree.check(u64::MAX).is_ok() {
+                tree_properties(tree);
+            }
+        }
+        if let Some(suite) = &manifest.suite
+            && suite.check(&manifest.program, manifest.trees.len()).is_ok()
+        {
+            for command in &suite.commands {
+                assert!(suite.command(&command.name).is_some());
+                assert!(command.code as usize <= suite.codes.len());
+            }
         }
     }
 }
@@ -758,6 +772,25 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     };
     let elf = pack(&elf_stub(), &full, &CONTENTS);
     let pe = pack(&pe_stub(), &component, &[]);
+    // Several commands (format version 8): the payload and one more code.
+    let suite = {
+        let mut manifest = Manifest {
+            init: None,
+            ..full.clone()
+        };
+        manifest.suite = Some(suite_table());
+        let mut file = Vec::new();
+        payload::write_with_codes(
+            &mut file,
+            &elf_stub(),
+            &payload,
+            &[&payload],
+            &manifest,
+            &CONTENTS,
+        )
+        .unwrap();
+        file
+    };
     let macos_for = |cputype: u32| {
         let mut stub = macho_stub();
         stub[4..8].copy_from_slice(&cputype.to_le_bytes());
@@ -781,6 +814,7 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     let mut seeds = Vec::new();
     for (name, file) in [
         ("elf", &elf),
+        ("suite", &suite),
         ("pe", &pe),
         ("macos", &macos),
         ("universal", &universal),
@@ -837,6 +871,36 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
 /// The embedded files of [`sample_manifest`], in manifest order.
 const CONTENTS: [&[u8]; 2] = [b"def helper():\n    return 1\n", b"print('hello')\n"];
 
+/// Two commands on two codes, the second with its own argument; both see
+/// the sample's tree.
+fn suite_table() -> wpack_stub::manifest::Suite {
+    use wpack_stub::manifest::{Code, Command, Suite};
+    Suite {
+        codes: vec![Code {
+            module_name: "other.wasm".into(),
+            program: Program::Module,
+            ..Code::default()
+        }],
+        commands: vec![
+            Command {
+                name: "app".into(),
+                code: 0,
+                args: vec!["/app/main.py".into()],
+                trees: vec![0],
+                ..Command::default()
+            },
+            Command {
+                name: "other".into(),
+                code: 1,
+                args: vec!["-x".into()],
+                env: vec![EnvVar::parse("B=2").unwrap()],
+                dirs: vec![DirMapping::parse("out").unwrap()],
+                trees: vec![0],
+            },
+        ],
+    }
+}
+
 fn sample_manifest() -> Manifest {
     let entry = |path: &str, kind| Entry {
         path: path.into(),
@@ -886,6 +950,7 @@ fn sample_manifest() -> Manifest {
             }],
             ..Init::default()
         }),
+        suite: None,
     }
 }
 

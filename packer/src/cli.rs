@@ -31,6 +31,10 @@ Examples:
                                         each binary into target/wpack/ (cargo wpack --help)
   wpack inspect ./hello                 shows what a packed file holds
 
+  wpack --command cc=cc.wasm --command ld=ld.wasm --command-arg cc=-O2 -o tools --links bin
+                                        one file of two commands: `tools cc ...`, or
+                                        bin/cc and bin/ld, links to it
+
 Run the result like any program: ./hello arg1 arg2. Its arguments all go to the
 wasm program; wpack's options are fixed at pack time.";
 
@@ -91,8 +95,51 @@ pub struct PackArgs {
     /// module importing only WASI preview 1 (`wasi_snapshot_preview1`) and
     /// exporting `_start` (e.g. Rust's wasm32-wasip1), or a WASI 0.2 command
     /// component exporting `wasi:cli/run` (e.g. wasm32-wasip2).
-    #[arg(value_name = "INPUT.wasm", required_unless_present_any = ["list_targets", "licenses"])]
+    /// With --links and no --command: a packed file of several commands,
+    /// for which to make the links.
+    #[arg(
+        value_name = "INPUT.wasm",
+        required_unless_present_any = ["list_targets", "licenses", "commands"],
+        conflicts_with = "commands"
+    )]
     pub input: Option<PathBuf>,
+
+    /// Put a program in the output as the command NAME, instead of giving
+    /// one INPUT: the file then holds every --command, each module stored
+    /// and compiled once however many commands run it. Started through a
+    /// link or copy named NAME (NAME.exe on Windows) it runs that command;
+    /// otherwise its first argument names the command (`tools NAME ARGS`).
+    /// Every other option applies to all of them. Needs -o. Repeatable.
+    #[arg(
+        long = "command",
+        value_name = "NAME=INPUT",
+        value_parser = parse_command,
+        help_heading = "Several commands in one file"
+    )]
+    pub commands: Vec<(String, PathBuf)>,
+
+    /// An argument the command NAME gets before the user's own (after the
+    /// --arg ones), e.g. `clang=clang` for a multi-call program that
+    /// chooses its tool by its first argument. Repeatable, in order.
+    #[arg(
+        long = "command-arg",
+        value_name = "NAME=ARG",
+        value_parser = parse_command_arg,
+        allow_hyphen_values = true,
+        requires = "commands",
+        help_heading = "Several commands in one file"
+    )]
+    pub command_args: Vec<(String, String)>,
+
+    /// Make in DIR a link named after each command, to the output (with
+    /// INPUT and no --command: to INPUT, a packed file of several
+    /// commands): a symbolic link, else a hard link, else a copy.
+    #[arg(
+        long,
+        value_name = "DIR",
+        help_heading = "Several commands in one file"
+    )]
+    pub links: Option<PathBuf>,
 
     /// Where to write the executable. Default: the input's name without its
     /// extension, in the current directory. An existing file is replaced
@@ -299,6 +346,29 @@ pub struct PackArgs {
     /// Print nothing but errors.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// `NAME=INPUT` of --command.
+fn parse_command(spec: &str) -> Result<(String, PathBuf), String> {
+    match spec.split_once('=') {
+        Some((name, input)) if !input.is_empty() => {
+            crate::suite::check_name(name)?;
+            Ok((name.to_owned(), PathBuf::from(input)))
+        }
+        _ => Err(format!(
+            "{spec:?}: give the command's name and its program, as NAME=INPUT (e.g. cc=cc.wasm)"
+        )),
+    }
+}
+
+/// `NAME=ARG` of --command-arg.
+fn parse_command_arg(spec: &str) -> Result<(String, String), String> {
+    match spec.split_once('=') {
+        Some((name, arg)) if !name.is_empty() => Ok((name.to_owned(), arg.to_owned())),
+        _ => Err(format!(
+            "{spec:?}: give the command's name and the argument, as NAME=ARG (e.g. cc=-O2)"
+        )),
+    }
 }
 
 /// `DST=SRC` of --rename-func.

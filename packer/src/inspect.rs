@@ -7,7 +7,7 @@ use goblin::elf::Elf;
 use serde::Serialize;
 use wasmtime::{Config, Engine, ExternType, Module};
 use wpack_stub::tree::{Kind, Tree};
-use wpack_stub::{DirMapping, EnvVar, FORMAT_VERSION, Init, Program, engine, macho, payload, pe};
+use wpack_stub::{DirMapping, EnvVar, Init, Program, engine, macho, payload, pe};
 
 use crate::cli::InspectArgs;
 use crate::codesign::{self, SignatureInfo};
@@ -88,6 +88,37 @@ struct Report {
     /// top-level interfaces (and functions) by name.
     imports: Option<Vec<String>>,
     exports: Option<Vec<String>>,
+    /// A file of several commands (`--command`): each command, in the order
+    /// they were given (absent for a file of one program).
+    commands: Option<Vec<CommandReport>>,
+    /// The compiled code of a suite's other modules, before the payload.
+    other_codes: Vec<CodeReport>,
+}
+
+/// One command of a suite.
+#[derive(Serialize)]
+struct CommandReport {
+    name: String,
+    /// The `.wasm` it runs.
+    module: String,
+    /// 0: the payload; n: `other_codes[n - 1]`.
+    code: u32,
+    /// Its baked arguments (the shared `--arg`s, then its `--command-arg`s).
+    args: Vec<String>,
+    env: Vec<EnvVar>,
+    dirs: Vec<DirMapping>,
+    /// The guest names of the embedded trees it sees.
+    embedded: Vec<String>,
+}
+
+/// A suite's code besides the payload.
+#[derive(Serialize)]
+struct CodeReport {
+    module: String,
+    offset: u64,
+    bytes: u64,
+    xxh3: String,
+    verified: bool,
 }
 
 pub fn inspect(args: &InspectArgs) -> Result<()> {
@@ -195,7 +226,49 @@ fn describe(file: &[u8], shown: String) -> Result<Report> {
         None
     };
 
+    let mut other_codes = Vec::new();
+    for (i, code) in packed
+        .manifest
+        .suite
+        .iter()
+        .flat_map(|s| &s.codes)
+        .enumerate()
+    {
+        packed
+            .verify_code(i as u32 + 1)
+            .with_context(|| format!("{shown}: the code of {}", code.module_name))?;
+        other_codes.push(CodeReport {
+            module: code.module_name.clone(),
+            offset: code.offset,
+            bytes: code.len,
+            xxh3: format!("{:016x}", code.hash),
+            verified: true,
+        });
+    }
+    let format_version = packed.version();
     let manifest = packed.manifest;
+    let commands = manifest.suite.as_ref().map(|suite| {
+        suite
+            .commands
+            .iter()
+            .map(|c| CommandReport {
+                name: c.name.clone(),
+                module: match c.code {
+                    0 => manifest.module_name.clone(),
+                    n => suite.codes[n as usize - 1].module_name.clone(),
+                },
+                code: c.code,
+                args: c.args.clone(),
+                env: c.env.clone(),
+                dirs: c.dirs.clone(),
+                embedded: c
+                    .trees
+                    .iter()
+                    .map(|&t| manifest.trees[t as usize].guest.clone())
+                    .collect(),
+            })
+            .collect()
+    });
     let (kind, (imports, exports)) = match manifest.program {
         Program::Module => (
             "module",
@@ -210,7 +283,7 @@ fn describe(file: &[u8], shown: String) -> Result<Report> {
     };
     Ok(Report {
         file: shown,
-        format_version: FORMAT_VERSION,
+        format_version,
         wpack_version: manifest.wpack_version,
         wasmtime_version: wasmtime_version(packed.payload),
         target: manifest.target,
@@ -235,6 +308,8 @@ fn describe(file: &[u8], shown: String) -> Result<Report> {
         pre_initialized: manifest.init,
         imports,
         exports,
+        commands,
+        other_codes,
     })
 }
 
@@ -454,6 +529,31 @@ fn as_text(r: &Report) -> String {
             }
         },
     );
+    if let Some(commands) = &r.commands {
+        let list = commands
+            .iter()
+            .map(|c| {
+                let mut text = format!("{}: runs {}", c.name, c.module);
+                if !c.args.is_empty() {
+                    let args: Vec<String> = c.args.iter().map(|a| format!("{a:?}")).collect();
+                    text.push_str(&format!(" with {}", args.join(" ")));
+                }
+                text
+            })
+            .collect();
+        line("Commands:", list_or_none(list));
+        let codes = r
+            .other_codes
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}: {} bytes at offset {}, xxh3 {} (verified)",
+                    c.module, c.bytes, c.offset, c.xxh3
+                )
+            })
+            .collect();
+        line("Other code:", list_or_none(codes));
+    }
     for (label, items) in [("Imports:", &r.imports), ("Exports:", &r.exports)] {
         match items {
             Some(items) => line(label, list_or_none(items.clone())),

@@ -30,6 +30,7 @@ mod pack;
 mod preinit;
 mod release;
 mod stub_image;
+mod suite;
 mod targets;
 mod windows;
 

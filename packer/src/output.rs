@@ -24,13 +24,23 @@ pub fn names_a_directory(cli: &PackArgs) -> bool {
 
 /// The path of each output, one per `choices`, checked: none replaces the
 /// input or wpack, none is named twice.
-pub fn paths(cli: &PackArgs, input: &Path, choices: &[Choice]) -> Result<Vec<PathBuf>> {
+pub fn paths(
+    cli: &PackArgs,
+    name: &str,
+    inputs: &[&Path],
+    choices: &[Choice],
+) -> Result<Vec<PathBuf>> {
+    let check = |path: &Path| {
+        inputs
+            .iter()
+            .try_for_each(|input| check_target(path, input))
+    };
     if !names_a_directory(cli) {
         let path = match &cli.output {
             Some(path) => path.clone(),
-            None => default_path(input)?,
+            None => PathBuf::from(name),
         };
-        check_target(&path, input)?;
+        check(&path)?;
         return Ok(vec![path]);
     }
     let dir = cli.output.clone().unwrap_or_else(|| PathBuf::from("."));
@@ -41,11 +51,10 @@ pub fn paths(cli: &PackArgs, input: &Path, choices: &[Choice]) -> Result<Vec<Pat
             dir.display()
         );
     }
-    let name = default_path(input)?.to_string_lossy().into_owned();
     let template = cli.name_template.as_deref().unwrap_or(DEFAULT_TEMPLATE);
     let mut paths: Vec<PathBuf> = Vec::with_capacity(choices.len());
     for (i, &choice) in choices.iter().enumerate() {
-        let mut file = render(template, &name, choice, cli.version_tag.as_deref())?;
+        let mut file = render(template, name, choice, cli.version_tag.as_deref())?;
         if choice.is_windows() && !file.to_ascii_lowercase().ends_with(".exe") {
             file.push_str(".exe");
         }
@@ -58,7 +67,7 @@ pub fn paths(cli: &PackArgs, input: &Path, choices: &[Choice]) -> Result<Vec<Pat
                 choices[i].name()
             );
         }
-        check_target(&path, input)?;
+        check(&path)?;
         paths.push(path);
     }
     Ok(paths)

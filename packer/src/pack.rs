@@ -17,7 +17,7 @@ use crate::cli::PackArgs;
 use crate::compile::Settings;
 use crate::stub_image::Choice;
 use crate::targets::{Format, Target};
-use crate::{codesign, compile, include, output, preinit, release, stub_image, windows};
+use crate::{codesign, compile, include, output, preinit, release, stub_image, suite, windows};
 
 /// Modules above this size get a line saying compilation is under way.
 const ANNOUNCE_COMPILE_ABOVE: usize = 1 << 20;
@@ -38,30 +38,85 @@ struct Part {
     code: usize,
 }
 
+/// One distinct module (or component) of the output, read and checked: the
+/// input, or each different program `--command` names (two commands on the
+/// same bytes share one).
+struct Module {
+    path: PathBuf,
+    wasm: Vec<u8>,
+    program: Program,
+}
+
+/// The code of every module of an output, compiled with one `Settings`, in
+/// module order: the first is the payload, the others a suite's codes 1...
+type Compiled = Vec<Vec<u8>>;
+
+/// One slice of a universal file: its stub, compiled code and manifest.
+type Slice<'a> = (&'a [u8], &'a [Vec<u8>], Manifest);
+
 pub fn pack(cli: &PackArgs) -> Result<()> {
     if cli.list_targets {
         print!("{}", stub_image::list_targets());
         return Ok(());
     }
-    let started = Instant::now();
-    let input = cli.input.as_deref().expect("clap requires INPUT");
-    let shown = input.display();
-    if input.is_dir() {
-        anyhow::bail!("{shown} is a directory; give the path of a .wasm file");
+    if let (Some(dir), true) = (&cli.links, cli.commands.is_empty()) {
+        let file = cli.input.as_deref().expect("clap requires INPUT");
+        return suite::links_for_packed(dir, file, cli.quiet);
     }
-    let wasm = std::fs::read(input).with_context(|| format!("cannot read {shown}"))?;
-    // WebAssembly text (`.wat`) is accepted as `wasmtime compile` accepts it.
-    let wasm = compile::from_text(wasm).with_context(|| shown.to_string())?;
+    let started = Instant::now();
+    let spec = suite::from_args(cli)?;
+    let inputs: Vec<PathBuf> = match &spec {
+        Some(spec) => spec.inputs.clone(),
+        None => vec![cli.input.clone().expect("clap requires INPUT")],
+    };
+    let input = inputs[0].as_path();
+    let shown = input.display();
     let choices = choose(cli)?;
-    let paths = output::paths(cli, input, &choices)?;
+    if cli.links.is_some() && choices.len() > 1 {
+        anyhow::bail!(
+            "--links makes links to one file, but {} targets are asked for; pack for one \
+             --target, or make the links of each output with `wpack --links DIR FILE`",
+            choices.len()
+        );
+    }
+    // What names the outputs: the input, or a suite's first command.
+    let name = match &spec {
+        Some(spec) => spec.commands[0].name.clone(),
+        None => output::default_path(input)?.to_string_lossy().into_owned(),
+    };
+    let input_paths: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    let paths = output::paths(cli, &name, &input_paths, &choices)?;
 
-    let program = compile::check(&wasm).with_context(|| shown.to_string())?;
-    // Before anything slow: a module that cannot compile is refused now.
-    compile::validate(&wasm, &program).with_context(|| shown.to_string())?;
-    check_options(cli, &program, &shown)?;
+    // Every program read and validated before anything slow: one that
+    // cannot compile is refused now. Two inputs of the same bytes are one.
+    let mut modules: Vec<Module> = Vec::new();
+    let mut module_of_input = Vec::new();
+    for path in &inputs {
+        let (wasm, program) = read_module(path)?;
+        check_options(cli, &program, &path.display())?;
+        match modules.iter().position(|m| m.wasm == wasm) {
+            Some(i) => module_of_input.push(i),
+            None => {
+                modules.push(Module {
+                    path: path.clone(),
+                    wasm,
+                    program,
+                });
+                module_of_input.push(modules.len() - 1);
+            }
+        }
+    }
+    if let Some(spec) = &spec {
+        let programs: Vec<Program> = module_of_input
+            .iter()
+            .map(|&m| modules[m].program.clone())
+            .collect();
+        suite::check_kinds(spec, &programs)?;
+    }
+    let program = modules[0].program.clone();
     let program_name = match output::names_a_directory(cli) {
         // Shared by every output: the name the program has in all of them.
-        true => output::default_path(input)?.to_string_lossy().into_owned(),
+        true => name,
         false => output::program_name(&paths[0]),
     };
     let archive_files = cli.archive || !cli.archive_file.is_empty();
@@ -82,30 +137,30 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
             human(included.total_bytes())
         );
     }
-    let (wasm, init) = match &cli.init_func {
+    // `suite::from_args` refused --init-func with --command: one module here.
+    let init = match &cli.init_func {
         Some(func) => {
-            let snapshot = preinitialize(cli, func, &wasm, &included, &program_name)
+            let snapshot = preinitialize(cli, func, &modules[0].wasm, &included, &program_name)
                 .with_context(|| shown.to_string())?;
             // Renames may have taken `_start` away.
             compile::check(&snapshot.wasm)
                 .with_context(|| format!("{shown}, pre-initialized by {func}"))?;
-            (snapshot.wasm, Some(snapshot.init))
+            modules[0].wasm = snapshot.wasm;
+            Some(snapshot.init)
         }
-        None => (wasm, None),
+        None => None,
     };
-    let wasm = if cli.strip_names {
-        compile::without_names(&wasm).with_context(|| shown.to_string())?
-    } else {
-        wasm
-    };
+    if cli.strip_names {
+        for module in &mut modules {
+            module.wasm = compile::without_names(&module.wasm)
+                .with_context(|| module.path.display().to_string())?;
+        }
+    }
 
-    let manifest = Manifest {
+    let mut manifest = Manifest {
         wpack_version: env!("CARGO_PKG_VERSION").to_owned(),
         target: String::new(), // each part's own, below
-        module_name: input
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        module_name: file_name(input),
         dirs: cli.dirs.clone(),
         env: cli.env.clone(),
         inherit_env: cli.inherit_env,
@@ -118,7 +173,20 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
             ip_name_lookup: cli.allow_ip_name_lookup,
         },
         init,
+        suite: None,
     };
+    if let Some(spec) = &spec {
+        let code_of_input: Vec<u32> = module_of_input.iter().map(|&m| m as u32).collect();
+        let codes = modules[1..]
+            .iter()
+            .map(|m| wpack_stub::manifest::Code {
+                module_name: file_name(&m.path),
+                program: m.program.clone(),
+                ..Default::default()
+            })
+            .collect();
+        manifest.suite = Some(suite::table(spec, &code_of_input, codes, &manifest));
+    }
     let contents: Vec<&[u8]> = included.contents.iter().map(Vec::as_slice).collect();
     if output::names_a_directory(cli) {
         let dir = emits[0].path.parent().unwrap_or(Path::new("."));
@@ -131,15 +199,25 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
     // Each compilation in turn, each output as soon as its code is there;
     // code no output still needs is dropped, so a big module's compiled
     // code is held about once, not once per target.
-    let cache = Cache::open(cli.no_cache, cli.quiet).map(|cache| (cache, Cache::digest(&wasm)));
-    let mut codes: Vec<Option<Vec<u8>>> = vec![None; settings.len()];
+    let cache = Cache::open(cli.no_cache, cli.quiet);
+    let digests: Vec<[u8; 32]> = match &cache {
+        Some(_) => modules.iter().map(|m| Cache::digest(&m.wasm)).collect(),
+        None => Vec::new(),
+    };
+    let mut codes: Vec<Option<Compiled>> = vec![None; settings.len()];
     let mut written = Vec::new();
+    let steps = settings.len() * modules.len();
     for (i, (settings, targets)) in settings.iter().enumerate() {
-        let step = (i + 1, codes.len());
-        codes[i] = Some(
-            compile(cli, &wasm, settings, targets, step, cache.as_ref())
-                .with_context(|| shown.to_string())?,
-        );
+        let mut compiled = Vec::with_capacity(modules.len());
+        for (j, module) in modules.iter().enumerate() {
+            let step = (i * modules.len() + j + 1, steps);
+            let cache = cache.as_ref().map(|cache| (cache, &digests[j]));
+            compiled.push(
+                compile(cli, module, settings, targets, step, cache)
+                    .with_context(|| module.path.display().to_string())?,
+            );
+        }
+        codes[i] = Some(compiled);
         let ready: Vec<Emit>;
         (ready, emits) = emits
             .into_iter()
@@ -157,6 +235,26 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
                         emit.path.display(),
                         started.elapsed().as_secs_f64()
                     ),
+                }
+            }
+            if let Some(dir) = &cli.links {
+                let names: Vec<&str> = manifest
+                    .suite
+                    .iter()
+                    .flat_map(|s| &s.commands)
+                    .map(|c| c.name.as_str())
+                    .collect();
+                if names.is_empty() {
+                    anyhow::bail!(
+                        "--links: {} holds one program; give --command NAME=INPUT for each \
+                         command to make a file of several",
+                        emit.path.display()
+                    );
+                }
+                let (made, kind) =
+                    suite::make_links(dir, &emit.path, &names, emit.choice.is_windows())?;
+                if !cli.quiet {
+                    suite::report_links(&made, &emit.path, kind);
                 }
             }
             written.push(emit);
@@ -310,11 +408,11 @@ fn plan(
 /// manifest (for a universal file, one of each per slice).
 fn write(
     emit: &Emit,
-    codes: &[Option<Vec<u8>>],
+    codes: &[Option<Compiled>],
     manifest: &Manifest,
     contents: &[&[u8]],
 ) -> Result<()> {
-    let code = |part: &Part| {
+    let code = |part: &Part| -> &[Vec<u8>] {
         codes[part.code]
             .as_deref()
             .expect("compiled before its outputs")
@@ -327,7 +425,7 @@ fn write(
     match emit.choice {
         Choice::Universal(_) => {
             let identifier = output::program_name(path);
-            let slices: Vec<(&[u8], &[u8], Manifest)> = emit
+            let slices: Vec<Slice> = emit
                 .parts
                 .iter()
                 .map(|p| (p.stub.as_ref(), code(p), manifest_for(p.target)))
@@ -348,29 +446,43 @@ fn write(
                 // The checksum covers the whole file: built in memory, set last.
                 Format::Pe => {
                     let mut file = Vec::new();
-                    payload::write(&mut file, stub, compiled, &manifest, contents)?;
+                    write_payload(&mut file, stub, compiled, &manifest, contents)?;
                     windows::finish(&mut file)?;
                     output::write_atomically(path, |out| out.write_all(&file))
                 }
                 Format::Elf => output::write_atomically(path, |out| {
-                    payload::write(out, stub, compiled, &manifest, contents).map(drop)
+                    write_payload(out, stub, compiled, &manifest, contents).map(drop)
                 }),
             }
         }
     }
 }
 
-/// Compiles `wasm` with `settings` (for `targets`), or takes the code from
-/// the cache (given with the digest of `wasm`, taken once per run); says so
-/// first if that takes a while.
+/// `payload::write` of the first of `compiled` as the payload, the others
+/// (a suite's) before it.
+fn write_payload(
+    out: &mut impl std::io::Write,
+    stub: &[u8],
+    compiled: &[Vec<u8>],
+    manifest: &Manifest,
+    contents: &[&[u8]],
+) -> std::io::Result<u64> {
+    let others: Vec<&[u8]> = compiled[1..].iter().map(Vec::as_slice).collect();
+    payload::write_with_codes(out, stub, &compiled[0], &others, manifest, contents)
+}
+
+/// Compiles `module` with `settings` (for `targets`), or takes the code from
+/// the cache (given with the digest of the module, taken once per run);
+/// says so first if that takes a while.
 fn compile(
     cli: &PackArgs,
-    wasm: &[u8],
+    module: &Module,
     settings: &Settings,
     targets: &[&Target],
     (step, steps): (usize, usize),
-    cache: Option<&(Cache, [u8; 32])>,
+    cache: Option<(&Cache, &[u8; 32])>,
 ) -> Result<Vec<u8>> {
+    let wasm = module.wasm.as_slice();
     let big = !cli.quiet && wasm.len() > ANNOUNCE_COMPILE_ABOVE;
     let names: Vec<&str> = targets.iter().map(|t| t.name).collect();
     let names = names.join(" and ");
@@ -398,7 +510,7 @@ fn compile(
         let functions = compile::compile_units(wasm);
         eprintln!(
             "wpack: compiling {} for {names}{of} ({}, {} functions and trampolines)...",
-            cli.input.as_deref().expect("clap requires INPUT").display(),
+            module.path.display(),
             human(wasm.len()),
             thousands(functions)
         );
@@ -426,7 +538,7 @@ fn compile(
 /// relative to it, as the stub reads them.
 fn universal_file(
     parts: &[Part],
-    slices: &[(&[u8], &[u8], Manifest)],
+    slices: &[Slice],
     contents: &[&[u8]],
     identifier: &str,
 ) -> Result<Vec<u8>> {
@@ -454,14 +566,14 @@ fn universal_file(
 /// last (see `wpack_stub::macho`). `identifier` names the signed program.
 fn macos_file(
     stub: &[u8],
-    compiled: &[u8],
+    compiled: &[Vec<u8>],
     manifest: &Manifest,
     contents: &[&[u8]],
     identifier: &str,
 ) -> Result<Vec<u8>> {
     let head = macho::stub_head(stub)?;
     let mut packed = Vec::new();
-    let payload_offset = payload::write(&mut packed, head, compiled, manifest, contents)?;
+    let payload_offset = write_payload(&mut packed, head, compiled, manifest, contents)?;
     let mut file = macho::finish(stub, packed, payload_offset, |code_limit| {
         codesign::signature_len(code_limit, identifier)
     })?;
@@ -594,6 +706,26 @@ fn thousands(n: usize) -> String {
         out.push(c);
     }
     out
+}
+
+/// Reads, checks and validates one input.
+fn read_module(path: &Path) -> Result<(Vec<u8>, Program)> {
+    let shown = path.display();
+    if path.is_dir() {
+        anyhow::bail!("{shown} is a directory; give the path of a .wasm file");
+    }
+    let wasm = std::fs::read(path).with_context(|| format!("cannot read {shown}"))?;
+    // WebAssembly text (`.wat`) is accepted as `wasmtime compile` accepts it.
+    let wasm = compile::from_text(wasm).with_context(|| shown.to_string())?;
+    let program = compile::check(&wasm).with_context(|| shown.to_string())?;
+    compile::validate(&wasm, &program).with_context(|| shown.to_string())?;
+    Ok((wasm, program))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Options that only one kind of program can use.

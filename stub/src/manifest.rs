@@ -40,6 +40,93 @@ pub struct Manifest {
     pub network: Network,
     /// `--init-func`: the payload is a snapshot taken after this init ran.
     pub init: Option<Init>,
+    /// Several commands in one file (`--command`): present exactly in format
+    /// version [`crate::payload::SUITE_FORMAT_VERSION`], where it follows the
+    /// fields above in the manifest's bytes. A file of one program keeps the
+    /// older version's bytes, so it is left out of this struct's encoding.
+    #[serde(skip)]
+    pub suite: Option<Suite>,
+}
+
+/// The commands of a file packed with `--command`, and the compiled code
+/// they run beyond the payload.
+///
+/// Code 0 is the payload (the trailer's, with the ELF section index where
+/// there is one); the manifest's own `module_name` and `program` describe
+/// it. Codes 1.. are [`Code`]s stored before it. Each command is a complete
+/// set of the per-program settings: the stub puts its `args`, `env` and
+/// `dirs` in place of the manifest's and sees only its `trees`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suite {
+    /// Codes 1.., in file order.
+    pub codes: Vec<Code>,
+    /// In the order given at pack time, which is the order they are listed.
+    pub commands: Vec<Command>,
+}
+
+/// Compiled code stored between the embedded files and the payload.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Code {
+    /// A multiple of [`crate::PAYLOAD_ALIGN`] in the file.
+    pub offset: u64,
+    pub len: u64,
+    /// XXH3-64 of the code's bytes, checked before any of them runs.
+    pub hash: u64,
+    /// File name of the `.wasm` it was compiled from, for messages.
+    pub module_name: String,
+    /// Of the same kind as the manifest's `program`: one stub runs one kind.
+    pub program: Program,
+}
+
+/// One command of a suite.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Command {
+    /// What it is started as: the file name of a link, or the first argument.
+    pub name: String,
+    /// 0: the payload; `n`: `Suite::codes[n - 1]`.
+    pub code: u32,
+    /// Arguments after `argv[0]` (the name), before the user's own.
+    pub args: Vec<String>,
+    pub env: Vec<EnvVar>,
+    pub dirs: Vec<DirMapping>,
+    /// The embedded trees it sees (indices into `Manifest::trees`), in order.
+    pub trees: Vec<u32>,
+}
+
+impl Suite {
+    /// The command named `name`, if any.
+    pub fn command(&self, name: &str) -> Option<&Command> {
+        self.commands.iter().find(|c| c.name == name)
+    }
+
+    /// What is wrong with a suite read from a file, if anything: every
+    /// index in range, one kind of program, names non-empty and distinct.
+    /// (Where its codes lie is checked with the rest of the layout.)
+    pub fn check(&self, program: &Program, trees: usize) -> Result<(), &'static str> {
+        if self.commands.is_empty() {
+            return Err("the command table is empty");
+        }
+        if self
+            .codes
+            .iter()
+            .any(|c| c.program.kind() != program.kind())
+        {
+            return Err("the codes are not all of one kind");
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for command in &self.commands {
+            if command.name.is_empty() || !names.insert(command.name.as_str()) {
+                return Err("a command name is empty or repeated");
+            }
+            if command.code as usize > self.codes.len() {
+                return Err("a command names no code");
+            }
+            if command.trees.iter().any(|&t| t as usize >= trees) {
+                return Err("a command names no embedded tree");
+            }
+        }
+        Ok(())
+    }
 }
 
 /// How a module was pre-initialized at pack time (`--init-func`): the
@@ -201,12 +288,27 @@ impl EnvVar {
 }
 
 impl Manifest {
+    /// The manifest's bytes: its fields, then the suite if there is one.
     pub fn to_bytes(&self) -> Vec<u8> {
-        postcard::to_stdvec(self).expect("serialising plain data to a Vec cannot fail")
+        let mut bytes =
+            postcard::to_stdvec(self).expect("serialising plain data to a Vec cannot fail");
+        if let Some(suite) = &self.suite {
+            bytes.extend(postcard::to_stdvec(suite).expect("plain data"));
+        }
+        bytes
     }
 
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, postcard::Error> {
-        let (manifest, rest) = postcard::take_from_bytes(bytes)?;
+    /// Decodes a manifest that must use all of `bytes`; `with_suite` says
+    /// whether the format version has a suite after the fields.
+    pub fn from_bytes(bytes: &[u8], with_suite: bool) -> Result<Self, postcard::Error> {
+        let (mut manifest, rest): (Manifest, _) = postcard::take_from_bytes(bytes)?;
+        let rest = if with_suite {
+            let (suite, rest) = postcard::take_from_bytes(rest)?;
+            manifest.suite = Some(suite);
+            rest
+        } else {
+            rest
+        };
         if !rest.is_empty() {
             return Err(postcard::Error::DeserializeBadEncoding);
         }
@@ -280,12 +382,51 @@ mod tests {
                     position: 17,
                 }],
             }),
+            suite: None,
         };
         let bytes = m.to_bytes();
-        assert_eq!(Manifest::from_bytes(&bytes).unwrap(), m);
+        assert_eq!(Manifest::from_bytes(&bytes, false).unwrap(), m);
         let mut longer = bytes.clone();
         longer.push(0);
-        assert!(Manifest::from_bytes(&longer).is_err());
-        assert!(Manifest::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+        assert!(Manifest::from_bytes(&longer, false).is_err());
+        assert!(Manifest::from_bytes(&bytes[..bytes.len() - 1], false).is_err());
+        // A suite follows the fields, and only a suite's version reads it.
+        assert!(Manifest::from_bytes(&bytes, true).is_err());
+        let suite = Manifest {
+            program: Program::Module,
+            suite: Some(Suite {
+                codes: vec![Code {
+                    offset: 65536,
+                    len: 9,
+                    hash: 3,
+                    module_name: "b.wasm".into(),
+                    program: Program::Module,
+                }],
+                commands: vec![Command {
+                    name: "b".into(),
+                    code: 1,
+                    args: vec!["-x".into()],
+                    env: vec![EnvVar::parse("Z=2").unwrap()],
+                    dirs: vec![],
+                    trees: vec![],
+                }],
+            }),
+            ..m
+        };
+        let bytes = suite.to_bytes();
+        assert_eq!(Manifest::from_bytes(&bytes, true).unwrap(), suite);
+        assert!(Manifest::from_bytes(&bytes, false).is_err());
+        let s = suite.suite.as_ref().unwrap();
+        assert_eq!(s.check(&Program::Module, 0), Ok(()));
+        assert!(s.check(&suite.program, 0).is_ok());
+        let mut bad = s.clone();
+        bad.commands[0].code = 2;
+        assert!(bad.check(&Program::Module, 0).is_err());
+        bad.commands[0].code = 1;
+        bad.commands[0].trees = vec![0];
+        assert!(bad.check(&Program::Module, 0).is_err());
+        bad.commands = vec![s.commands[0].clone(), s.commands[0].clone()];
+        bad.commands[1].trees.clear();
+        assert!(bad.check(&Program::Module, 0).is_err());
     }
 }

@@ -45,6 +45,12 @@ use crate::tree;
 /// Bumped on any change to the layout or to the manifest's types.
 pub const FORMAT_VERSION: u32 = 7;
 
+/// The version of a file holding several commands (`--command`): version 7
+/// with a [`crate::manifest::Suite`] after the manifest's fields and the
+/// suite's extra codes before the payload. A file of one program is still
+/// written as version 7, byte for byte as before suites existed.
+pub const SUITE_FORMAT_VERSION: u32 = 8;
+
 /// The last eight bytes of every packed file.
 pub const MAGIC: [u8; 8] = *b"WPACK\0\r\n";
 
@@ -66,8 +72,8 @@ pub enum FormatError {
     )]
     NotPacked,
     #[error(
-        "the payload uses format version {found}, but this program reads version \
-         {FORMAT_VERSION}; pack it again with this wpack"
+        "the payload uses format version {found}, but this program reads versions \
+         {FORMAT_VERSION} and {SUITE_FORMAT_VERSION}; pack it again with this wpack"
     )]
     UnsupportedVersion { found: u32 },
     #[error("the payload trailer or manifest is damaged ({0}); download or pack the file again")]
@@ -110,6 +116,15 @@ pub struct Packed<'a> {
     hashed: &'a [u8],
 }
 
+/// Compiled code in a packed file: the payload, or a suite's extra code.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeRef<'a> {
+    /// 0 for the payload, `n` for `Suite::codes[n - 1]`.
+    pub index: u32,
+    pub offset: u64,
+    pub bytes: &'a [u8],
+}
+
 impl<'a> Packed<'a> {
     /// Checks the payload and index against the hash recorded at pack time.
     /// The stub calls this before any of the payload is made executable.
@@ -118,6 +133,52 @@ impl<'a> Packed<'a> {
             Ok(())
         } else {
             Err(FormatError::PayloadChecksum)
+        }
+    }
+
+    /// The format version this file was written in.
+    pub fn version(&self) -> u32 {
+        if self.manifest.suite.is_some() {
+            SUITE_FORMAT_VERSION
+        } else {
+            FORMAT_VERSION
+        }
+    }
+
+    /// Code `index` (see [`crate::manifest::Command::code`]), or `None` if
+    /// there is no such code.
+    pub fn code(&self, index: u32) -> Option<CodeRef<'a>> {
+        if index == 0 {
+            return Some(CodeRef {
+                index,
+                offset: self.payload_offset,
+                bytes: self.payload,
+            });
+        }
+        let code = self
+            .manifest
+            .suite
+            .as_ref()?
+            .codes
+            .get(index as usize - 1)?;
+        Some(CodeRef {
+            index,
+            offset: code.offset,
+            // In bounds: `read` checked every code's place.
+            bytes: &self.file[code.offset as usize..(code.offset + code.len) as usize],
+        })
+    }
+
+    /// Checks code `index` against its hash, as [`Packed::verify_payload`]
+    /// does for the payload (code 0).
+    pub fn verify_code(&self, index: u32) -> Result<(), FormatError> {
+        let extra = index
+            .checked_sub(1)
+            .and_then(|i| self.manifest.suite.as_ref()?.codes.get(i as usize));
+        match (index, extra, self.code(index)) {
+            (0, _, _) => self.verify_payload(),
+            (_, Some(code), Some(code_ref)) if xxh3_64(code_ref.bytes) == code.hash => Ok(()),
+            _ => Err(FormatError::PayloadChecksum),
         }
     }
 
@@ -191,7 +252,7 @@ fn read_packed(file: &[u8]) -> Result<Packed<'_>, FormatError> {
         return Err(FormatError::NotPacked);
     }
     let version = u32_at(file, file.len() - 16);
-    if version != FORMAT_VERSION {
+    if version != FORMAT_VERSION && version != SUITE_FORMAT_VERSION {
         return Err(FormatError::UnsupportedVersion { found: version });
     }
     if u32_at(file, file.len() - 12) as usize != TRAILER_LEN || file.len() < TRAILER_LEN {
@@ -223,7 +284,7 @@ fn read_packed(file: &[u8]) -> Result<Packed<'_>, FormatError> {
     if meta_hash != hash_meta(manifest_bytes, &t[..40]) {
         return Err(FormatError::Damaged("checksum mismatch"));
     }
-    let manifest = Manifest::from_bytes(manifest_bytes)
+    let manifest = Manifest::from_bytes(manifest_bytes, version == SUITE_FORMAT_VERSION)
         .map_err(|_| FormatError::Damaged("manifest does not decode"))?;
     let payload = &file[payload_offset as usize..index_offset as usize];
     let mut elf_index = &file[index_offset as usize..manifest_offset as usize];
@@ -235,11 +296,18 @@ fn read_packed(file: &[u8]) -> Result<Packed<'_>, FormatError> {
     } else if !elf_index.is_empty() {
         elf_index::check(file, payload, payload_offset, elf_index).map_err(FormatError::Damaged)?;
     }
-    // Embedded files lie between the stub and the payload.
+    // Embedded files and a suite's codes lie between the stub and the
+    // payload, the codes aligned, none overlapping another.
     for tree in &manifest.trees {
         tree.check(payload_offset).map_err(FormatError::Damaged)?;
     }
-    let data_start = files(&manifest)
+    if let Some(suite) = &manifest.suite {
+        suite
+            .check(&manifest.program, manifest.trees.len())
+            .map_err(FormatError::Damaged)?;
+        check_codes(suite, &manifest, payload_offset)?;
+    }
+    let data_start = regions(&manifest)
         .map(|(offset, _)| offset)
         .min()
         .unwrap_or(payload_offset);
@@ -272,6 +340,43 @@ fn files(manifest: &Manifest) -> impl Iterator<Item = (u64, u64)> + '_ {
             tree::Kind::File { offset, len, .. } => Some((offset, len)),
             _ => None,
         })
+}
+
+/// `(offset, len)` of every embedded file and extra code.
+fn regions(manifest: &Manifest) -> impl Iterator<Item = (u64, u64)> + '_ {
+    let codes = manifest.suite.iter().flat_map(|s| &s.codes);
+    files(manifest).chain(codes.map(|c| (c.offset, c.len)))
+}
+
+/// A suite's codes: each aligned, non-empty and before the payload, and no
+/// two regions (codes, embedded files) overlapping.
+fn check_codes(
+    suite: &crate::manifest::Suite,
+    manifest: &Manifest,
+    payload_offset: u64,
+) -> Result<(), FormatError> {
+    for code in &suite.codes {
+        let end = code.offset.checked_add(code.len);
+        if code.len == 0
+            || !code.offset.is_multiple_of(PAYLOAD_ALIGN)
+            || end.is_none_or(|end| end > payload_offset)
+        {
+            return Err(FormatError::Damaged("a command's code is out of place"));
+        }
+    }
+    // Each end was checked against `payload_offset` above or by `tree::check`.
+    let overlap = |a: (u64, u64), b: (u64, u64)| a.0 < b.0 + b.1 && b.0 < a.0 + a.1;
+    for (i, code) in suite.codes.iter().enumerate() {
+        let code = (code.offset, code.len);
+        let others = suite.codes[i + 1..].iter().map(|c| (c.offset, c.len));
+        if files(manifest)
+            .chain(others)
+            .any(|other| overlap(code, other))
+        {
+            return Err(FormatError::Damaged("a command's code overlaps other data"));
+        }
+    }
+    Ok(())
 }
 
 /// Offset at which the payload starts when appended to a stub of `stub_len`
@@ -331,8 +436,47 @@ pub fn write(
     manifest: &Manifest,
     contents: &[&[u8]],
 ) -> io::Result<u64> {
+    write_with_codes(out, stub, payload, &[], manifest, contents)
+}
+
+/// [`write`] for a suite: `codes` are the bytes of `manifest.suite`'s
+/// codes (1..), placed after the embedded files, each at a multiple of
+/// [`PAYLOAD_ALIGN`]; their offsets, lengths and hashes are filled in here.
+pub fn write_with_codes<'a>(
+    out: &mut impl Write,
+    stub: &[u8],
+    payload: &[u8],
+    codes: &[&'a [u8]],
+    manifest: &Manifest,
+    contents: &[&'a [u8]],
+) -> io::Result<u64> {
     let mut manifest = manifest.clone();
-    let Placed { files: placed, end } = place(&mut manifest.trees, contents, stub.len() as u64)?;
+    let Placed {
+        files: mut placed,
+        mut end,
+    } = place(&mut manifest.trees, contents, stub.len() as u64)?;
+    let described = manifest
+        .suite
+        .as_mut()
+        .map_or(&mut [][..], |s| &mut s.codes);
+    if described.len() != codes.len() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the suite describes another number of codes",
+        ));
+    }
+    for (code, bytes) in described.iter_mut().zip(codes) {
+        code.offset = end.next_multiple_of(PAYLOAD_ALIGN);
+        code.len = bytes.len() as u64;
+        code.hash = xxh3_64(bytes);
+        placed.push((code.offset, bytes));
+        end = code.offset + code.len;
+    }
+    let version = if manifest.suite.is_some() {
+        SUITE_FORMAT_VERSION
+    } else {
+        FORMAT_VERSION
+    };
     let manifest = manifest.to_bytes();
     let payload_offset = payload_offset_for(end);
     let (index, stub_header) = match elf_index::build(stub, payload, payload_offset) {
@@ -363,7 +507,7 @@ pub fn write(
     }
     let meta_hash = hash_meta(&manifest, &trailer);
     trailer.extend_from_slice(&meta_hash.to_le_bytes());
-    trailer.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    trailer.extend_from_slice(&version.to_le_bytes());
     trailer.extend_from_slice(&(TRAILER_LEN as u32).to_le_bytes());
     trailer.extend_from_slice(&MAGIC);
     debug_assert_eq!(trailer.len(), TRAILER_LEN);
@@ -414,6 +558,37 @@ mod tests {
         assert_eq!(&packed.stub_region[..9], b"\x7fELF-stub");
         assert_eq!(packed.manifest.module_name, "x.wasm");
         packed.verify_payload().unwrap();
+    }
+
+    #[test]
+    fn a_suite_keeps_its_codes_between_the_files_and_the_payload() {
+        let file = super::properties::suite_file();
+        let packed = read(&file).unwrap();
+        assert_eq!(packed.version(), SUITE_FORMAT_VERSION);
+        assert_eq!(u32_at(&file, file.len() - 16), SUITE_FORMAT_VERSION);
+        let suite = packed.manifest.suite.as_ref().unwrap();
+        assert_eq!(suite.commands.len(), 2);
+        let code = packed.code(1).unwrap();
+        assert_eq!(code.offset, PAYLOAD_ALIGN);
+        assert_eq!(code.bytes, &[0x6b; 200]);
+        assert_eq!(packed.payload_offset, 2 * PAYLOAD_ALIGN);
+        assert!(packed.code(2).is_none());
+        packed.verify_payload().unwrap();
+        packed.verify_code(1).unwrap();
+        // The stub region ends where the first embedded file starts.
+        assert_eq!(packed.stub_region.len(), 16);
+
+        // A flipped bit of the extra code is caught by its own hash.
+        let mut bad = file.clone();
+        bad[PAYLOAD_ALIGN as usize + 5] ^= 1;
+        let packed = read(&bad).unwrap();
+        assert_eq!(packed.verify_code(1), Err(FormatError::PayloadChecksum));
+        packed.verify_payload().unwrap();
+
+        // One program is still written as version 7.
+        let single = sample();
+        assert_eq!(u32_at(&single, single.len() - 16), FORMAT_VERSION);
+        assert_eq!(read(&single).unwrap().version(), FORMAT_VERSION);
     }
 
     #[test]
@@ -711,10 +886,47 @@ mod properties {
             program: crate::manifest::Program::Module,
             network: crate::manifest::Network::default(),
             init: None,
+            suite: None,
         }
     }
 
-    fn valid_file() -> Vec<u8> {
+    /// A suite of two commands, one on the payload and one on an extra code.
+    pub(super) fn suite_file() -> Vec<u8> {
+        use crate::manifest::{Code, Command, Suite};
+        let mut m = manifest();
+        m.suite = Some(Suite {
+            codes: vec![Code {
+                module_name: "b.wasm".into(),
+                ..Code::default()
+            }],
+            commands: vec![
+                Command {
+                    name: "a".into(),
+                    trees: vec![0],
+                    ..Command::default()
+                },
+                Command {
+                    name: "b".into(),
+                    code: 1,
+                    args: vec!["-b".into()],
+                    ..Command::default()
+                },
+            ],
+        });
+        let mut file = Vec::new();
+        write_with_codes(
+            &mut file,
+            b"\x7fELF stub",
+            &[0x5a; 300],
+            &[&[0x6b; 200]],
+            &m,
+            &[b"print()"],
+        )
+        .unwrap();
+        file
+    }
+
+    pub(super) fn valid_file() -> Vec<u8> {
         let mut file = Vec::new();
         write(
             &mut file,
@@ -759,8 +971,34 @@ mod properties {
         }
 
         #[test]
-        fn manifest_decoder_never_panics(bytes in vec(any::<u8>(), 0..300)) {
-            let _ = Manifest::from_bytes(&bytes);
+        fn manifest_decoder_never_panics(bytes in vec(any::<u8>(), 0..300), suite in any::<bool>()) {
+            let _ = Manifest::from_bytes(&bytes, suite);
+        }
+
+        #[test]
+        fn damage_to_a_suite_is_caught_or_harmless(
+            edits in vec((any::<Index>(), any::<u8>()), 1..6),
+        ) {
+            // The embedded file, the extra code, the payload, the manifest
+            // with its command table and the trailer (not the zero padding
+            // between them, which nothing reads).
+            let original = suite_file();
+            let align = PAYLOAD_ALIGN as usize;
+            let places: Vec<usize> = (16..23).chain(align..align + 200).chain(2 * align..original.len()).collect();
+            let mut file = original.clone();
+            for (at, byte) in edits {
+                file[places[at.index(places.len())]] = byte;
+            }
+            if let Ok(packed) = read(&file)
+                && packed.verify_payload().is_ok()
+                && packed.verify_code(1).is_ok()
+            {
+                // Only the embedded file (checked when it is opened) may
+                // change unnoticed here.
+                for (i, (a, b)) in file.iter().zip(&original).enumerate() {
+                    prop_assert!(a == b || (16..23).contains(&i), "byte {} changed unnoticed", i);
+                }
+            }
         }
 
         #[test]

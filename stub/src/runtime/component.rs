@@ -52,6 +52,7 @@ impl Runnable for Component {
         self,
         engine: &Engine,
         manifest: Manifest,
+        argv: Vec<std::ffi::OsString>,
         _file: Option<&'static [u8]>,
     ) -> Result<wasmtime::Result<()>> {
         // wasmtime-wasi runs each WASI call on the tokio runtime it finds
@@ -67,7 +68,7 @@ impl Runnable for Component {
             .map_err(|e| anyhow!("cannot start the I/O runtime: {e}"))?;
         let _in_tokio = Box::leak(Box::new(tokio)).enter();
 
-        let setup = setup(&manifest)?;
+        let setup = setup(&manifest, argv)?;
         let mut builder = WasiCtxBuilder::new();
         builder.inherit_stdio();
         // The stub runs one synchronous guest: file operations can block this

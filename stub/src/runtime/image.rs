@@ -9,10 +9,10 @@ use anyhow::{Context, Result, anyhow, bail};
 use memmap2::Mmap;
 use wasmtime::{Config, CustomCodeMemory, Engine};
 
-use super::{Runnable, verified};
+use super::{Runnable, command, verified};
 use crate::engine;
 use crate::manifest::Manifest;
-use crate::payload::{self, Packed};
+use crate::payload::{self, CodeRef, Packed};
 
 /// Set to `1` to have the stub describe what it loads, on stderr.
 const DEBUG_VAR: &str = "WPACK_DEBUG";
@@ -22,6 +22,9 @@ pub struct Loaded<P> {
     pub engine: Engine,
     pub code: P,
     pub manifest: Manifest,
+    /// The program's argv[0] and the user's arguments, before the baked ones
+    /// go in after argv[0].
+    pub argv: Vec<std::ffi::OsString>,
     /// The whole packed file, kept mapped when it embeds files.
     pub file: Option<&'static [u8]>,
 }
@@ -41,7 +44,42 @@ pub fn load<P: Runnable>() -> Result<Loaded<P>> {
     if debug {
         describe(&exe, &packed);
     }
-    verify(&exe, &file, &packed, debug)?;
+    // A file of several commands runs the one it was started as, with that
+    // command's settings and code (see `command.rs`).
+    let args: Vec<_> = std::env::args_os().collect();
+    let (manifest, argv, code) = match &packed.manifest.suite {
+        None => (packed.manifest.clone(), args, packed.code(0)),
+        Some(suite) => {
+            let chosen = command::choose(suite, args)?;
+            let mut argv = vec![chosen.command.name.clone().into()];
+            argv.extend(chosen.rest);
+            let code = packed.code(chosen.command.code);
+            (
+                command::apply(packed.manifest.clone(), chosen.command),
+                argv,
+                code,
+            )
+        }
+    };
+    let code = code.context("the command table names no code")?;
+    if debug && packed.manifest.suite.is_some() {
+        eprintln!(
+            "wpack-debug: command {:?}, code {} ({} bytes at offset {})",
+            argv[0],
+            code.index,
+            code.bytes.len(),
+            code.offset
+        );
+    }
+    if code.index == 0 {
+        verify(&exe, &file, &packed, debug)?;
+    } else {
+        // A suite's other codes are hashed at every start: the record of
+        // `verified.rs` is one per file, kept for the payload.
+        packed
+            .verify_code(code.index)
+            .map_err(|e| anyhow!("{}: {e}", exe.display()))?;
+    }
     if packed.manifest.program.kind() != P::KIND {
         // The packer checks the stub it writes (its marker), so only a file
         // put together by other means gets here.
@@ -59,7 +97,8 @@ pub fn load<P: Runnable>() -> Result<Loaded<P>> {
     config.with_custom_code_memory(Some(Arc::new(MappedCode)));
     let engine = Engine::new(&config).map_err(|e| anyhow!("cannot start the runtime: {e}"))?;
 
-    let indexed = !packed.elf_index.is_empty();
+    // Only the payload (code 0) has the ELF section index.
+    let indexed = !packed.elf_index.is_empty() && code.index == 0;
     // SAFETY (both branches): the payload was written by the packer with
     // `precompile_module` or `precompile_component`, as the manifest checked
     // just above says, under the same wasmtime version and settings
@@ -75,7 +114,7 @@ pub fn load<P: Runnable>() -> Result<Loaded<P>> {
             .with_context(|| format!("cannot reopen {}", exe.display()))?;
         unsafe { P::from_file(&engine, file) }
     } else {
-        let code = NonNull::from(runnable_payload(&packed)?);
+        let code = NonNull::from(runnable_code(&packed, code)?);
         unsafe { P::from_raw(&engine, code) }
     }
     .map_err(|e| explain_load_error(&exe, e))?;
@@ -94,7 +133,6 @@ pub fn load<P: Runnable>() -> Result<Loaded<P>> {
     // slice, whose offsets the manifest's are.
     let start = packed.file.as_ptr() as usize - map.as_ptr() as usize;
     let range = start..start + packed.file.len();
-    let manifest = packed.manifest;
     let file: Option<&'static [u8]> = if !manifest.trees.is_empty() {
         // Embedded files are served from this mapping for the rest of the
         // process (see `embedded.rs`); only the pages read become resident.
@@ -113,15 +151,16 @@ pub fn load<P: Runnable>() -> Result<Loaded<P>> {
         engine,
         code,
         manifest,
+        argv,
         file,
     })
 }
 
-/// The payload's bytes where its code will run: this process's mapping of
-/// the file, except on macOS.
+/// The code's bytes where it will run: this process's mapping of the file,
+/// except on macOS.
 #[cfg(not(target_os = "macos"))]
-fn runnable_payload<'a>(packed: &Packed<'a>) -> Result<&'a [u8]> {
-    Ok(packed.payload)
+fn runnable_code<'a>(_packed: &Packed<'a>, code: CodeRef<'a>) -> Result<&'a [u8]> {
+    Ok(code.bytes)
 }
 
 /// On macOS the kernel mapped the `__WPACK` segment read-execute at exec and
@@ -131,7 +170,7 @@ fn runnable_payload<'a>(packed: &Packed<'a>) -> Result<&'a [u8]> {
 /// (the same file, mapped by the kernel instead of by us). In a universal
 /// file, dyld's image 0 is this CPU's slice, whose header `packed.file` is.
 #[cfg(target_os = "macos")]
-fn runnable_payload(packed: &Packed<'_>) -> Result<&'static [u8]> {
+fn runnable_code(packed: &Packed<'_>, code: CodeRef<'_>) -> Result<&'static [u8]> {
     unsafe extern "C" {
         /// dyld's slide of image 0, the main executable (libSystem).
         fn _dyld_get_image_vmaddr_slide(image_index: u32) -> isize;
@@ -142,11 +181,15 @@ fn runnable_payload(packed: &Packed<'_>) -> Result<&'static [u8]> {
         .context("the __WPACK segment is missing from the Mach-O header")?;
     // SAFETY: a plain query of dyld's image list.
     let slide = unsafe { _dyld_get_image_vmaddr_slide(0) };
-    let into_section = packed.payload_offset - u64::from(section.offset);
-    let address = section.addr.wrapping_add(slide as u64) + into_section;
+    // Codes lie between the segment's start and the payload, inside it.
+    let into_section = code.offset as i64 - i64::from(section.offset);
+    let address = section
+        .addr
+        .wrapping_add(slide as u64)
+        .wrapping_add(into_section as u64);
     // SAFETY: the kernel mapped the whole segment (it lies inside the file,
     // checked by `payload::read`) for the life of the process, read-only.
-    Ok(unsafe { std::slice::from_raw_parts(address as *const u8, packed.payload.len()) })
+    Ok(unsafe { std::slice::from_raw_parts(address as *const u8, code.bytes.len()) })
 }
 
 /// Checks the payload before any byte of it becomes executable: a damaged
@@ -204,10 +247,16 @@ fn describe(exe: &Path, packed: &Packed<'_>) {
     eprintln!("wpack-debug: file {}", exe.display());
     eprintln!(
         "wpack-debug: format version {}, packed by wpack {} for {}",
-        crate::FORMAT_VERSION,
+        packed.version(),
         m.wpack_version,
         m.target
     );
+    for c in m.suite.iter().flat_map(|s| &s.commands) {
+        eprintln!(
+            "wpack-debug: command {} runs code {} with {:?}",
+            c.name, c.code, c.args
+        );
+    }
     eprintln!(
         "wpack-debug: {} {}, payload {} bytes at offset {}",
         m.program.kind(),

@@ -9,11 +9,13 @@
 //! links only its own half: each is built by a cargo invocation of its own
 //! with the `module` or `component` feature, so the module stub's
 //! dependency tree holds no wasmtime-wasi, tokio or component model.
-//! `image.rs` loads the payload, `run.rs` holds what both kinds share
+//! `image.rs` loads the payload (of a file with several commands, the code of
+//! the one `command.rs` chooses), `run.rs` holds what both kinds share
 //! (arguments, environment, directories, exit statuses), `module.rs` (with
 //! wpack's own WASI preview 1 host, `wpack-wasi`, and the embedded trees of
 //! [`crate::embedded`]) and `component.rs` instantiate and run.
 
+mod command;
 #[cfg(feature = "component")]
 mod component;
 mod image;
@@ -59,10 +61,13 @@ pub trait Runnable: Sized {
     fn exit_request(error: &wasmtime::Error) -> Option<i32>;
     /// Instantiates and runs the program; the outer error is a set-up
     /// failure, the inner one how the program ended if not normally.
+    /// `argv` is argv[0] and the user's arguments; the baked ones go after
+    /// argv[0] (see `run::setup`).
     fn run(
         self,
         engine: &Engine,
         manifest: Manifest,
+        argv: Vec<std::ffi::OsString>,
         file: Option<&'static [u8]>,
     ) -> Result<wasmtime::Result<()>>;
 }
@@ -72,6 +77,10 @@ pub fn main<P: Runnable>() -> ExitCode {
     let program = run::program_name();
     match image::load::<P>().and_then(|loaded| run::run(&program, loaded)) {
         Ok(code) => code,
+        Err(error) if error.is::<command::NoCommand>() => {
+            run::report(&error.to_string());
+            ExitCode::from(command::NO_COMMAND_STATUS)
+        }
         Err(error) => {
             run::report(&format!("{program}: {error:#}"));
             ExitCode::FAILURE

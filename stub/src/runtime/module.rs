@@ -37,9 +37,10 @@ impl Runnable for Module {
         self,
         engine: &Engine,
         mut manifest: Manifest,
+        argv: Vec<std::ffi::OsString>,
         file: Option<&'static [u8]>,
     ) -> Result<wasmtime::Result<()>> {
-        let setup = setup(&manifest)?;
+        let setup = setup(&manifest, argv)?;
         let mut wasi = WasiCtx::new();
         wasi.set_args(setup.args);
         wasi.set_env(setup.env);

@@ -30,9 +30,10 @@ pub fn run<P: Runnable>(program: &str, loaded: Loaded<P>) -> Result<ExitCode> {
         engine,
         code,
         manifest,
+        argv,
         file,
     } = loaded;
-    let outcome = code.run(&engine, manifest, file)?;
+    let outcome = code.run(&engine, manifest, argv, file)?;
     exit_status::<P>(program, outcome)
 }
 
@@ -103,11 +104,12 @@ impl Preopen {
     }
 }
 
-pub(super) fn setup(manifest: &Manifest) -> Result<Setup> {
-    // argv[0] is what the process was started as; every other argument goes
-    // to the program untouched (wpack's own flags are all baked at pack time).
+pub(super) fn setup(manifest: &Manifest, argv: Vec<OsString>) -> Result<Setup> {
+    // argv[0] is what the process was started as (of a file with several
+    // commands, the command's name); every other argument goes to the
+    // program untouched (wpack's own flags are all baked at pack time).
     // `--arg` values come first, as if the user had typed them.
-    let mut args: Vec<String> = std::env::args_os().map(lossy).collect();
+    let mut args: Vec<String> = argv.into_iter().map(lossy).collect();
     let rest = args.split_off(args.len().min(1));
     args.extend(manifest.args.iter().cloned());
     args.extend(rest);
