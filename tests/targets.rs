@@ -49,6 +49,16 @@ fn runnable_targets() -> [&'static str; 4] {
     RUNNABLE
 }
 
+/// Where a program named `name` for `target` goes in `dir`: `NAME.exe` for
+/// Windows, as a Windows program must be named to start.
+fn exe_for(target: &str, dir: &Path, name: &str) -> PathBuf {
+    dir.join(if target.contains("windows") {
+        format!("{name}.exe")
+    } else {
+        name.to_owned()
+    })
+}
+
 fn missing(what: &str) {
     panic!(
         "{what}: missing, so NOT TESTED. Install it with scripts/install-targets.sh \
@@ -307,13 +317,7 @@ fn components_run_on_every_target() {
         if windows {
             wine_shim(&tdir);
         }
-        let exe = |name: &str| {
-            tdir.join(if windows {
-                format!("{name}.exe")
-            } else {
-                name.into()
-            })
-        };
+        let exe = |name: &str| exe_for(target, &tdir, name);
 
         pack(
             &root().join("samples/hello/hello-p2.wasm"),
@@ -392,11 +396,7 @@ fn embedded_trees_run_on_every_target() {
         if target.contains("windows") {
             wine_shim(&tdir);
         }
-        let exe = tdir.join(if target.contains("windows") {
-            "tree.exe"
-        } else {
-            "tree"
-        });
+        let exe = exe_for(target, &tdir, "tree");
         pack(
             &sample("tree"),
             &exe,
@@ -504,11 +504,7 @@ fn preinitialized_programs_run_on_every_target() {
             ("plain", &[][..]),
             ("init", &["--init-func", "wizer-initialize"][..]),
         ] {
-            let exe = tdir.join(if target.contains("windows") {
-                format!("{name}.exe")
-            } else {
-                name.to_owned()
-            });
+            let exe = exe_for(target, &tdir, name);
             let mut args = vec![
                 "--target",
                 target,
@@ -783,13 +779,7 @@ fn several_commands_run_on_every_target() {
         if windows {
             wine_shim(&tdir);
         }
-        let exe = |name: &str| {
-            tdir.join(if windows {
-                format!("{name}.exe")
-            } else {
-                name.into()
-            })
-        };
+        let exe = |name: &str| exe_for(target, &tdir, name);
         let out = wpack(&[
             "--command",
             &format!("alpha={}", tool("a").display()),
