@@ -18,13 +18,7 @@ const COMPILER_MARKERS: [&[u8]; 2] = [b"cranelift-codegen-", b"regalloc2-"];
 /// MiB with wasmtime-wasi's preview 1 on tokio). The module stub is
 /// wasmtime's runtime, wpack's own WASI host (`wasi/`) and the loader,
 /// built for size (BENCHMARKS.md).
-///
-/// Raised to 1.45 MiB for issue #27, which stays open until it is back at
-/// 1.4 MiB: the command table (several commands in one file) made the x86_64
-/// module stub 23 KiB larger (1 265 to 1 288 KiB), past 1 280 KiB, so the
-/// payload, aligned to 64 KiB, starts one 64 KiB step later. Trimming the
-/// stub by 9 KiB brings it back under.
-const PACKED_HELLO_BUDGET: u64 = 1_520_435;
+const PACKED_HELLO_BUDGET: u64 = 1_468_006;
 
 /// The budget for a packed WASI 0.2 hello world (samples/hello/hello-p2.wasm):
 /// the component stub carries the component model and WASI 0.2 host on top

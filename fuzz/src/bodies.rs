@@ -125,9 +125,9 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
-/// `payload::read`, which the stub runs on its own file at every start,
-/// then what the stub does with a file it accepts: the payload check, the
-/// original stub, the embedded files' bytes. Every region handed out must
+/// `payload::read` and `read_own`, which the stub runs on its own file at
+/// every start, then what the stub does with a file it accepts: the payload
+/// check, the original stub, the embedded files' bytes. Every region handed out must
 /// lie inside the file, and every accepted tree has [`tree_properties`].
 /// Then the same again with the trailer's checksums made to match
 /// ([`reseal`]), so that damage reaches the layout, manifest, index and
@@ -221,6 +221,14 @@ pub fn expand(data: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn read_and_use(whole: &[u8]) {
+    // The stub reads its own file with `read_own`, which here takes apart
+    // only ELF (and any other plain) files: on those it answers as `read`.
+    let plain = !wpack_stub::pe::is_pe(whole) && !wpack_stub::macho::is_macho(whole);
+    if plain && matches!(wpack_stub::macho::fat_slices(whole), Ok(None)) {
+        let own = payload::read_own(whole).map(|p| (p.payload_offset, p.manifest));
+        let any = payload::read(whole).map(|p| (p.payload_offset, p.manifest));
+        assert_eq!(own, any);
+    }
     let Ok(packed) = payload::read(whole) else {
         return;
     };
@@ -344,8 +352,9 @@ pub fn manifest(data: &[u8]) {
         if let Some(suite) = &manifest.suite
             && suite.check(&manifest.program, manifest.trees.len()).is_ok()
         {
-            for command in &suite.commands {
-                assert!(suite.command(&command.name).is_some());
+            for (i, command) in suite.commands.iter().enumerate() {
+                // Names are distinct, so each finds its own command.
+                assert_eq!(suite.position(&command.name), Some(i));
                 assert!(command.code as usize <= suite.codes.len());
             }
         }

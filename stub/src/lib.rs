@@ -8,12 +8,16 @@
 //! only definition in code, and [`engine`] holds the wasmtime settings the packer compiles
 //! with and the stub loads with, which must agree exactly.
 //!
+//! [`command`] is how the stub chooses the command of a file that holds
+//! several; it needs no runtime, so it is tested with the format.
+//!
 //! With the `runtime` feature it is also the stub itself ([`runtime`]);
 //! the packer uses it without. The `wasi` feature adds what running a core
 //! module needs on both sides, because the packer runs one to pre-initialize
 //! it (`--init-func`): embedded trees as directories of the WASI host
 //! ([`embedded`]) and how a trap is reported ([`trap`]).
 
+pub mod command;
 pub mod elf_index;
 #[cfg(feature = "wasi")]
 pub mod embedded;

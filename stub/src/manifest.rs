@@ -94,9 +94,9 @@ pub struct Command {
 }
 
 impl Suite {
-    /// The command named `name`, if any.
-    pub fn command(&self, name: &str) -> Option<&Command> {
-        self.commands.iter().find(|c| c.name == name)
+    /// Where the command named `name` is in `commands`, if it is there.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.commands.iter().position(|c| c.name == name)
     }
 
     /// What is wrong with a suite read from a file, if anything: every
@@ -113,9 +113,10 @@ impl Suite {
         {
             return Err("the codes are not all of one kind");
         }
-        let mut names = std::collections::BTreeSet::new();
-        for command in &self.commands {
-            if command.name.is_empty() || !names.insert(command.name.as_str()) {
+        for (i, command) in self.commands.iter().enumerate() {
+            // Quadratic, and smaller in the stub than a set: suites are short.
+            let repeated = self.commands[..i].iter().any(|c| c.name == command.name);
+            if command.name.is_empty() || repeated {
                 return Err("a command name is empty or repeated");
             }
             if command.code as usize > self.codes.len() {

@@ -29,7 +29,8 @@
 //! What may surround that, and is not part of it: a macOS file's signature
 //! after the `__wpack` section (`macho.rs`), the other slices of a universal
 //! macOS file (`macho::fat_slices`), and an Authenticode certificate table
-//! after a signed Windows file (`pe.rs`). [`read`] takes them away first.
+//! after a signed Windows file (`pe.rs`). [`read`] takes them away first
+//! ([`read_own`], in the stub, only its own platform's).
 
 use std::io::{self, Read, Write};
 
@@ -197,17 +198,38 @@ fn u32_at(bytes: &[u8], at: usize) -> u32 {
 }
 
 /// Finds and checks the trailer and manifest of `file` (the whole packed
-/// file; of a universal macOS file, the slice for this CPU). The payload hash
-/// is not checked here; see [`Packed::verify_payload`].
+/// file; of a universal macOS file, the slice for this CPU), whichever
+/// target it was packed for: what the packer and `wpack inspect` read. The
+/// payload hash is not checked here; see [`Packed::verify_payload`].
 pub fn read(file: &[u8]) -> Result<Packed<'_>, FormatError> {
-    let file = match macho::fat_slices(file) {
+    read_as::<true, true>(file)
+}
+
+/// [`read`] for the stub, on its own file, which is in this platform's
+/// executable format: a Linux stub's file is never a Mach-O or PE file. So
+/// only that format is taken apart, and the other formats' readers stay out
+/// of the stub (10 KB of the x86_64 Linux one, which `tests/stub_budget.rs`
+/// counts). On a file of this platform's format it answers as `read` does.
+pub fn read_own(file: &[u8]) -> Result<Packed<'_>, FormatError> {
+    read_as::<{ cfg!(target_os = "macos") }, { cfg!(windows) }>(file)
+}
+
+/// [`read`], taking apart Mach-O files if `MACHO` and PE files if `PE`;
+/// any other file is read as it is (an ELF stub's).
+fn read_as<const MACHO: bool, const PE: bool>(file: &[u8]) -> Result<Packed<'_>, FormatError> {
+    let fat = if MACHO {
+        macho::fat_slices(file)
+    } else {
+        Ok(None)
+    };
+    let file = match fat {
         Ok(None) => file,
         Ok(Some(_)) => {
             macho::slice_for_cpu(file, OWN_MACHO_CPU).map_err(|_| FormatError::NoSliceForThisCpu)?
         }
         Err(damage) => return Err(FormatError::Damaged(damage)),
     };
-    let packed = read_packed(packed_part(file)?)?;
+    let packed = read_packed::<PE>(packed_part::<MACHO, PE>(file)?)?;
     Ok(Packed { file, ..packed })
 }
 
@@ -215,11 +237,11 @@ pub fn read(file: &[u8]) -> Result<Packed<'_>, FormatError> {
 /// a macOS program, where the trailer ends the `__wpack` section and the
 /// signature follows (see `macho.rs`), and a signed Windows program, where
 /// the certificate table follows (see `pe.rs`).
-fn packed_part(file: &[u8]) -> Result<&[u8], FormatError> {
-    if pe::is_pe(file) {
+fn packed_part<const MACHO: bool, const PE: bool>(file: &[u8]) -> Result<&[u8], FormatError> {
+    if PE && pe::is_pe(file) {
         return signed_part(file);
     }
-    if !macho::is_macho(file) {
+    if !MACHO || !macho::is_macho(file) {
         return Ok(file);
     }
     match macho::payload_section(file) {
@@ -247,7 +269,7 @@ fn signed_part(file: &[u8]) -> Result<&[u8], FormatError> {
     }
 }
 
-fn read_packed(file: &[u8]) -> Result<Packed<'_>, FormatError> {
+fn read_packed<const PE: bool>(file: &[u8]) -> Result<Packed<'_>, FormatError> {
     if file.len() < 16 || file[file.len() - 8..] != MAGIC {
         return Err(FormatError::NotPacked);
     }
@@ -288,7 +310,7 @@ fn read_packed(file: &[u8]) -> Result<Packed<'_>, FormatError> {
         .map_err(|_| FormatError::Damaged("manifest does not decode"))?;
     let payload = &file[payload_offset as usize..index_offset as usize];
     let mut elf_index = &file[index_offset as usize..manifest_offset as usize];
-    if pe::is_pe(file) {
+    if PE && pe::is_pe(file) {
         if elf_index.len() >= pe::CERTIFICATE_ALIGN || elf_index.iter().any(|&b| b != 0) {
             return Err(FormatError::Damaged("bad padding after the payload"));
         }
@@ -718,18 +740,35 @@ mod tests {
         assert!(matches!(read(&damaged), Err(FormatError::Damaged(_))));
     }
 
-    /// Flips each bit of `file` at each of `positions` in turn: `read` or
-    /// the payload check must refuse every variant.
+    #[test]
+    fn the_stub_takes_apart_only_its_own_platforms_format() {
+        let (_, _, elf) = indexed_sample();
+        let (own, any) = (read_own(&elf).unwrap(), read(&elf).unwrap());
+        assert_eq!((own.payload, own.elf_index), (any.payload, any.elf_index));
+        let mut signed = packed_pe(b"payload");
+        crate::pe::tests::sign(&mut signed, &[9; 1024]);
+        assert!(read(&signed).is_ok());
+        assert_eq!(read_own(&signed).is_ok(), cfg!(windows));
+        let fat = macho::write_fat(&[(OWN_MACHO_CPU, 0, &sample()), (0, 0, b"other")]).unwrap();
+        assert!(read(&fat).is_ok());
+        assert_eq!(read_own(&fat).is_ok(), cfg!(target_os = "macos"));
+    }
+
+    /// Flips each bit of `file` at each of `positions` in turn: `read`,
+    /// `read_own` or the payload check must refuse every variant.
     fn assert_every_bit_flip_is_caught(file: &[u8], positions: impl Iterator<Item = usize>) {
+        type Reader = fn(&[u8]) -> Result<Packed<'_>, FormatError>;
         for at in positions {
             for bit in 0..8 {
                 let mut bad = file.to_vec();
                 bad[at] ^= 1 << bit;
-                let caught = match read(&bad) {
-                    Err(_) => true,
-                    Ok(p) => p.verify_payload().is_err(),
-                };
-                assert!(caught, "flip of bit {bit} at byte {at} went unnoticed");
+                for reader in [read as Reader, read_own] {
+                    let caught = match reader(&bad) {
+                        Err(_) => true,
+                        Ok(p) => p.verify_payload().is_err(),
+                    };
+                    assert!(caught, "flip of bit {bit} at byte {at} went unnoticed");
+                }
             }
         }
     }

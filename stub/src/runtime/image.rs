@@ -9,10 +9,10 @@ use anyhow::{Context, Result, anyhow, bail};
 use memmap2::Mmap;
 use wasmtime::{Config, CustomCodeMemory, Engine};
 
-use super::{Runnable, command, verified};
-use crate::engine;
+use super::{Runnable, verified};
 use crate::manifest::Manifest;
 use crate::payload::{self, CodeRef, Packed};
+use crate::{command, engine};
 
 /// Set to `1` to have the stub describe what it loads, on stderr.
 const DEBUG_VAR: &str = "WPACK_DEBUG";
@@ -39,33 +39,29 @@ pub fn load<P: Runnable>() -> Result<Loaded<P>> {
     let map =
         unsafe { Mmap::map(&file) }.with_context(|| format!("cannot map {}", exe.display()))?;
 
-    let packed = payload::read(&map).map_err(|e| anyhow!("{}: {e}", exe.display()))?;
+    let mut packed = payload::read_own(&map).map_err(|e| anyhow!("{}: {e}", exe.display()))?;
     let debug = debug_enabled();
     if debug {
         describe(&exe, &packed);
     }
     // A file of several commands runs the one it was started as, with that
-    // command's settings and code (see `command.rs`).
+    // command's settings and code (see `crate::command`).
     let args: Vec<_> = std::env::args_os().collect();
-    let (manifest, argv, code) = match &packed.manifest.suite {
-        None => (packed.manifest.clone(), args, packed.code(0)),
+    let (argv, command) = match &packed.manifest.suite {
+        None => (args, None),
         Some(suite) => {
             let chosen = command::choose(suite, args)?;
-            let mut argv = vec![chosen.command.name.clone().into()];
-            argv.extend(chosen.rest);
-            let code = packed.code(chosen.command.code);
-            (
-                command::apply(packed.manifest.clone(), chosen.command),
-                argv,
-                code,
-            )
+            let code = suite.commands[chosen.index].code;
+            (chosen.argv, Some((chosen.index, code)))
         }
     };
-    let code = code.context("the command table names no code")?;
-    if debug && packed.manifest.suite.is_some() {
+    let code = packed
+        .code(command.map_or(0, |(_, code)| code))
+        .context("the command table names no code")?;
+    if debug && command.is_some() {
         eprintln!(
-            "wpack-debug: command {:?}, code {} ({} bytes at offset {})",
-            argv[0],
+            "wpack-debug: command {}, code {} ({} bytes at offset {})",
+            argv[0].to_string_lossy(),
             code.index,
             code.bytes.len(),
             code.offset
@@ -92,8 +88,15 @@ pub fn load<P: Runnable>() -> Result<Loaded<P>> {
         );
     }
 
+    // The settings are moved out: nothing below reads `packed.manifest`.
+    let manifest = std::mem::take(&mut packed.manifest);
+    let manifest = match command {
+        Some((index, _)) => command::apply(manifest, index),
+        None => manifest,
+    };
+
     let mut config = Config::new();
-    engine::configure(&mut config, packed.manifest.program.engine_kind());
+    engine::configure(&mut config, manifest.program.engine_kind());
     config.with_custom_code_memory(Some(Arc::new(MappedCode)));
     let engine = Engine::new(&config).map_err(|e| anyhow!("cannot start the runtime: {e}"))?;
 
@@ -188,7 +191,7 @@ fn runnable_code(packed: &Packed<'_>, code: CodeRef<'_>) -> Result<&'static [u8]
         .wrapping_add(slide as u64)
         .wrapping_add(into_section as u64);
     // SAFETY: the kernel mapped the whole segment (it lies inside the file,
-    // checked by `payload::read`) for the life of the process, read-only.
+    // checked by `payload::read_own`) for the life of the process, read-only.
     Ok(unsafe { std::slice::from_raw_parts(address as *const u8, code.bytes.len()) })
 }
 

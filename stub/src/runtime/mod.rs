@@ -10,12 +10,11 @@
 //! with the `module` or `component` feature, so the module stub's
 //! dependency tree holds no wasmtime-wasi, tokio or component model.
 //! `image.rs` loads the payload (of a file with several commands, the code of
-//! the one `command.rs` chooses), `run.rs` holds what both kinds share
+//! the one [`crate::command`] chooses), `run.rs` holds what both kinds share
 //! (arguments, environment, directories, exit statuses), `module.rs` (with
 //! wpack's own WASI preview 1 host, `wpack-wasi`, and the embedded trees of
 //! [`crate::embedded`]) and `component.rs` instantiate and run.
 
-mod command;
 #[cfg(feature = "component")]
 mod component;
 mod image;
@@ -77,9 +76,9 @@ pub fn main<P: Runnable>() -> ExitCode {
     let program = run::program_name();
     match image::load::<P>().and_then(|loaded| run::run(&program, loaded)) {
         Ok(code) => code,
-        Err(error) if error.is::<command::NoCommand>() => {
+        Err(error) if error.is::<crate::command::NoCommand>() => {
             run::report(&error.to_string());
-            ExitCode::from(command::NO_COMMAND_STATUS)
+            ExitCode::from(crate::command::NO_COMMAND_STATUS)
         }
         Err(error) => {
             run::report(&format!("{program}: {error:#}"));

@@ -7,15 +7,17 @@ use std::ffi::OsString;
 use std::fmt;
 use std::path::Path;
 
-use crate::manifest::{Command, Manifest, Suite};
+use crate::manifest::{Manifest, Suite};
 
 /// The exit status when no command was named, as for a usage error.
 pub const NO_COMMAND_STATUS: u8 = 2;
 
-/// The command to run and the user's own arguments for it (after argv[0]).
-pub struct Chosen<'a> {
-    pub command: &'a Command,
-    pub rest: Vec<OsString>,
+/// The command to run and the program's arguments: the command's name as
+/// argv[0], then the user's own.
+pub struct Chosen {
+    /// Into `Suite::commands`.
+    pub index: usize,
+    pub argv: Vec<OsString>,
 }
 
 /// No command was named: the message that lists them, for stderr.
@@ -45,28 +47,27 @@ impl fmt::Display for NoCommand {
 impl std::error::Error for NoCommand {}
 
 /// The command `args` (this process's own, argv[0] first) name in `suite`.
-pub fn choose(suite: &Suite, mut args: Vec<OsString>) -> Result<Chosen<'_>, NoCommand> {
+pub fn choose(suite: &Suite, mut args: Vec<OsString>) -> Result<Chosen, NoCommand> {
     let started_as = args.first().map(|arg0| command_name(Path::new(arg0)));
-    if let Some(command) = started_as.as_deref().and_then(|n| suite.command(n)) {
-        args.drain(..args.len().min(1));
-        return Ok(Chosen {
-            command,
-            rest: args,
+    // By the name started as, argv[0] replaced; else by the first argument,
+    // argv[0] removed and the argument left as the new argv[0].
+    let (index, drop) = match started_as.as_deref().and_then(|n| suite.position(n)) {
+        Some(index) => (Some(index), 1),
+        None => {
+            let first = args.get(1).map(|a| a.to_string_lossy());
+            (first.and_then(|n| suite.position(&n)), 2)
+        }
+    };
+    let Some(index) = index else {
+        return Err(NoCommand {
+            program: started_as.unwrap_or_else(|| "wpack-program".to_owned()),
+            asked: args.get(1).map(|a| a.to_string_lossy().into_owned()),
+            names: suite.commands.iter().map(|c| c.name.clone()).collect(),
         });
-    }
-    let first = args.get(1).map(|a| a.to_string_lossy().into_owned());
-    if let Some(command) = first.as_deref().and_then(|n| suite.command(n)) {
-        args.drain(..2);
-        return Ok(Chosen {
-            command,
-            rest: args,
-        });
-    }
-    Err(NoCommand {
-        program: started_as.unwrap_or_else(|| "wpack-program".to_owned()),
-        asked: first,
-        names: suite.commands.iter().map(|c| c.name.clone()).collect(),
-    })
+    };
+    args.drain(..drop - 1);
+    args[0] = suite.commands[index].name.clone().into();
+    Ok(Chosen { index, argv: args })
 }
 
 /// The file name a path names a command by: without directories, and on
@@ -84,28 +85,34 @@ fn command_name(path: &Path) -> String {
     }
 }
 
-/// The manifest `command` runs with: its arguments, environment,
+/// The manifest command `index` runs with: its arguments, environment,
 /// directories and trees in place of the whole file's, and its code's name
-/// and kind.
-pub fn apply(mut manifest: Manifest, command: &Command) -> Manifest {
-    let suite = manifest.suite.take().unwrap_or_default();
-    if let Some(code) = (command.code as usize)
-        .checked_sub(1)
-        .and_then(|i| suite.codes.get(i))
+/// and kind. The settings are moved out of the suite, not copied.
+pub fn apply(mut manifest: Manifest, index: usize) -> Manifest {
+    let Some(mut suite) = manifest.suite.take() else {
+        return manifest;
+    };
+    let command = suite.commands.swap_remove(index);
+    if let Some(i) = (command.code as usize).checked_sub(1)
+        && i < suite.codes.len()
     {
-        manifest.module_name = code.module_name.clone();
-        manifest.program = code.program.clone();
+        let code = suite.codes.swap_remove(i);
+        manifest.module_name = code.module_name;
+        manifest.program = code.program;
     }
-    let trees = std::mem::take(&mut manifest.trees);
+    let mut trees: Vec<_> = std::mem::take(&mut manifest.trees)
+        .into_iter()
+        .map(Some)
+        .collect();
     manifest.trees = command
         .trees
         .iter()
-        .filter_map(|&t| trees.get(t as usize).cloned())
+        .filter_map(|&t| trees.get_mut(t as usize)?.take())
         .collect();
     Manifest {
-        args: command.args.clone(),
-        env: command.env.clone(),
-        dirs: command.dirs.clone(),
+        args: command.args,
+        env: command.env,
+        dirs: command.dirs,
         ..manifest
     }
 }
@@ -113,6 +120,7 @@ pub fn apply(mut manifest: Manifest, command: &Command) -> Manifest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::Command;
 
     fn suite() -> Suite {
         let command = |name: &str| Command {
@@ -133,14 +141,35 @@ mod tests {
     fn by_name_then_by_first_argument() {
         let suite = suite();
         let chosen = choose(&suite, args(&["/usr/bin/ld", "-o", "x"])).unwrap();
-        assert_eq!(chosen.command.name, "ld");
-        assert_eq!(chosen.rest, args(&["-o", "x"]));
+        assert_eq!(chosen.index, 1);
+        assert_eq!(chosen.argv, args(&["ld", "-o", "x"]));
         let chosen = choose(&suite, args(&["./tools", "cc", "-c"])).unwrap();
-        assert_eq!(chosen.command.name, "cc");
-        assert_eq!(chosen.rest, args(&["-c"]));
+        assert_eq!(chosen.index, 0);
+        assert_eq!(chosen.argv, args(&["cc", "-c"]));
         // The name wins over the first argument.
         let chosen = choose(&suite, args(&["cc", "ld"])).unwrap();
-        assert_eq!((chosen.command.name.as_str(), chosen.rest.len()), ("cc", 1));
+        assert_eq!((chosen.index, chosen.argv), (0, args(&["cc", "ld"])));
+    }
+
+    #[test]
+    fn apply_moves_the_commands_settings_in() {
+        let mut suite = suite();
+        suite.commands[1].args = vec!["-v".into()];
+        suite.commands[1].trees = vec![1];
+        let tree = |guest: &str| crate::tree::Tree {
+            guest: guest.into(),
+            entries: vec![],
+        };
+        let manifest = Manifest {
+            args: vec!["shared".into()],
+            trees: vec![tree("/a"), tree("/b")],
+            suite: Some(suite),
+            ..Manifest::default()
+        };
+        let applied = apply(manifest, 1);
+        assert_eq!(applied.args, ["-v"]);
+        assert_eq!(applied.trees, [tree("/b")]);
+        assert!(applied.suite.is_none());
     }
 
     #[test]
