@@ -241,6 +241,65 @@ fn inspect_lists_commands_and_verifies_every_code() {
     assert_eq!(code, Some(10), "{err}");
 }
 
+/// Each code a command runs is hashed once, then remembered like the
+/// payload of a single program (stub/src/runtime/verified.rs), and checked
+/// again once the file changes.
+#[test]
+fn every_code_is_verified_once_and_again_after_a_change() {
+    use std::io::{Seek, SeekFrom, Write};
+
+    let dir = tempdir();
+    let cache = tempdir();
+    let tools = three(dir.path());
+    let json = wpack(&["inspect", "--json", tools.to_str().unwrap()]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let gamma_code = report["other_codes"][1]["offset"].as_u64().unwrap();
+    let run = |name: &str| {
+        let out = Command::new(&tools)
+            .arg(name)
+            .env("XDG_CACHE_HOME", cache.path())
+            .env("WPACK_DEBUG", "1")
+            .output()
+            .unwrap();
+        (out.status.code(), stderr(&out))
+    };
+    let entries = || list_dir(&cache.path().join("wpack").join("verified"));
+
+    // Older than the settling time, so that checks are remembered.
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    let (code, err) = run("gamma");
+    assert_eq!(code, Some(12), "{err}");
+    assert!(err.contains("code 2 checksum: verified now"), "{err}");
+    let (code, err) = run("gamma");
+    assert_eq!(code, Some(12), "{err}");
+    assert!(
+        err.contains("code 2 checksum: verified at an earlier start"),
+        "{err}"
+    );
+    let (code, err) = run("alpha");
+    assert_eq!(code, Some(10), "{err}");
+    assert!(err.contains("code 0 checksum: verified now"), "{err}");
+    let names = entries();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with("-2")), "{names:?}");
+
+    // One byte of gamma's code changed in place (same file, same size).
+    let byte = std::fs::read(&tools).unwrap()[gamma_code as usize + 100];
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&tools)
+        .unwrap();
+    file.seek(SeekFrom::Start(gamma_code + 100)).unwrap();
+    file.write_all(&[byte ^ 0x40]).unwrap();
+    drop(file);
+    let (code, err) = run("gamma");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("damaged (checksum mismatch)"), "{err}");
+    let (code, err) = run("alpha");
+    assert_eq!(code, Some(10), "{err}");
+    assert!(err.contains("code 0 checksum: verified now"), "{err}");
+}
+
 #[test]
 fn links_are_made_beside_the_output() {
     let dir = tempdir();
@@ -254,6 +313,11 @@ fn links_are_made_beside_the_output() {
         &["--links", bin.to_str().unwrap()],
     );
     assert!(packed.status.success(), "{}", stderr(&packed));
+    assert!(
+        stderr(&packed).contains("wpack: packed 2 commands (alpha, beta) into "),
+        "{}",
+        stderr(&packed)
+    );
     assert!(
         stderr(&packed).contains("made symbolic links to"),
         "{}",

@@ -204,6 +204,14 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
         Some(_) => modules.iter().map(|m| Cache::digest(&m.wasm)).collect(),
         None => Vec::new(),
     };
+    // What the report of each output names: the input, or the commands.
+    let packed = match &spec {
+        None => shown.to_string(),
+        Some(spec) => {
+            let names: Vec<&str> = spec.commands.iter().map(|c| c.name.as_str()).collect();
+            format!("{} commands ({})", names.len(), names.join(", "))
+        }
+    };
     let mut codes: Vec<Option<Compiled>> = vec![None; settings.len()];
     let mut written = Vec::new();
     let steps = settings.len() * modules.len();
@@ -231,7 +239,7 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
                 match output::names_a_directory(cli) {
                     true => eprintln!("wpack: wrote {} ({what})", emit.path.display()),
                     false => eprintln!(
-                        "wpack: packed {shown} into {} ({what}) in {:.2}s",
+                        "wpack: packed {packed} into {} ({what}) in {:.2}s",
                         emit.path.display(),
                         started.elapsed().as_secs_f64()
                     ),

@@ -170,15 +170,21 @@ impl<'a> Packed<'a> {
         })
     }
 
+    /// The hash recorded at pack time for code `index`: the payload hash
+    /// for code 0, which also covers the ELF index.
+    pub fn code_hash(&self, index: u32) -> Option<u64> {
+        match index.checked_sub(1) {
+            None => Some(self.payload_hash),
+            Some(i) => Some(self.manifest.suite.as_ref()?.codes.get(i as usize)?.hash),
+        }
+    }
+
     /// Checks code `index` against its hash, as [`Packed::verify_payload`]
     /// does for the payload (code 0).
     pub fn verify_code(&self, index: u32) -> Result<(), FormatError> {
-        let extra = index
-            .checked_sub(1)
-            .and_then(|i| self.manifest.suite.as_ref()?.codes.get(i as usize));
-        match (index, extra, self.code(index)) {
+        match (index, self.code_hash(index), self.code(index)) {
             (0, _, _) => self.verify_payload(),
-            (_, Some(code), Some(code_ref)) if xxh3_64(code_ref.bytes) == code.hash => Ok(()),
+            (_, Some(hash), Some(code)) if xxh3_64(code.bytes) == hash => Ok(()),
             _ => Err(FormatError::PayloadChecksum),
         }
     }

@@ -67,15 +67,7 @@ pub fn load<P: Runnable>() -> Result<Loaded<P>> {
             code.offset
         );
     }
-    if code.index == 0 {
-        verify(&exe, &file, &packed, debug)?;
-    } else {
-        // A suite's other codes are hashed at every start: the record of
-        // `verified.rs` is one per file, kept for the payload.
-        packed
-            .verify_code(code.index)
-            .map_err(|e| anyhow!("{}: {e}", exe.display()))?;
-    }
+    verify(&exe, &file, &packed, code.index, debug)?;
     if packed.manifest.program.kind() != P::KIND {
         // The packer checks the stub it writes (its marker), so only a file
         // put together by other means gets here.
@@ -199,23 +191,26 @@ fn runnable_code(packed: &Packed<'_>, code: CodeRef<'_>) -> Result<&'static [u8]
 /// payload is reported, never run (and a damaged ELF image could otherwise
 /// trip wasmtime's alignment assertions). See `verified.rs` for why a file
 /// already checked is not hashed again.
-fn verify(exe: &Path, file: &File, packed: &Packed<'_>, debug: bool) -> Result<()> {
-    let entry = verified::Entry::for_file(file, packed.payload_hash);
+fn verify(exe: &Path, file: &File, packed: &Packed<'_>, code: u32, debug: bool) -> Result<()> {
+    let hash = packed
+        .code_hash(code)
+        .context("the command table names no code")?;
+    let entry = verified::Entry::for_code(file, code, hash);
     if entry.as_ref().is_some_and(|e| e.is_verified()) {
         if debug {
-            eprintln!("wpack-debug: payload checksum: verified at an earlier start");
+            eprintln!("wpack-debug: code {code} checksum: verified at an earlier start");
         }
         return Ok(());
     }
     packed
-        .verify_payload()
+        .verify_code(code)
         .map_err(|e| anyhow!("{}: {e}", exe.display()))?;
     if let Some(entry) = &entry {
         entry.remember();
     }
     if debug {
         let place = entry.as_ref().and_then(|e| e.location());
-        eprintln!("wpack-debug: payload checksum: verified now (cache entry {place:?})");
+        eprintln!("wpack-debug: code {code} checksum: verified now (cache entry {place:?})");
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! Remembering which packed files were already verified, so that the payload
-//! hash is computed once per file rather than at every start.
+//! Remembering which packed files were already verified, so that the hash
+//! of a file's payload (and of each other code a suite's commands run) is
+//! computed once per file rather than at every start.
 //!
 //! Hashing reads every page of the payload: about 2 ms and the whole payload
 //! resident for an 86 MB payload (see BENCHMARKS.md), while a run typically
@@ -25,7 +26,8 @@ const SETTLE: Duration = Duration::from_secs(2);
 /// Written at the start of each entry so that a future layout is not misread.
 const ENTRY_TAG: &[u8; 8] = b"wpackv1\n";
 
-/// The cache entry of one file: its identity, times and payload hash.
+/// The cache entry of one code of a file: the file's identity and times,
+/// and the code's hash.
 pub struct Entry {
     path: Option<PathBuf>,
     record: Vec<u8>,
@@ -33,12 +35,18 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// Describes the open file `file` whose payload hash is `payload_hash`.
-    pub fn for_file(file: &File, payload_hash: u64) -> Option<Self> {
+    /// Describes code `code` of the open file `file`, whose recorded hash
+    /// is `hash` (for code 0, the payload hash). Each code a file's
+    /// commands run has an entry of its own, verified when first run.
+    pub fn for_code(file: &File, code: u32, hash: u64) -> Option<Self> {
         let id = identity(file)?;
+        let name = match code {
+            0 => format!("{:x}-{:x}", id.dev, id.ino),
+            _ => format!("{:x}-{:x}-{code}", id.dev, id.ino),
+        };
         Some(Self {
-            path: cache_dir().map(|dir| dir.join(format!("{:x}-{:x}", id.dev, id.ino))),
-            record: record(&id, payload_hash),
+            path: cache_dir().map(|dir| dir.join(name)),
+            record: record(&id, hash),
             settled: settled(&id),
         })
     }
@@ -98,7 +106,7 @@ fn identity(_file: &File) -> Option<Identity> {
     None
 }
 
-fn record(id: &Identity, payload_hash: u64) -> Vec<u8> {
+fn record(id: &Identity, hash: u64) -> Vec<u8> {
     let mut out = ENTRY_TAG.to_vec();
     for field in [
         id.dev,
@@ -108,7 +116,7 @@ fn record(id: &Identity, payload_hash: u64) -> Vec<u8> {
         id.mtime.1 as u64,
         id.ctime.0 as u64,
         id.ctime.1 as u64,
-        payload_hash,
+        hash,
     ] {
         out.extend_from_slice(&field.to_le_bytes());
     }
