@@ -204,13 +204,16 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
         Some(_) => modules.iter().map(|m| Cache::digest(&m.wasm)).collect(),
         None => Vec::new(),
     };
-    // What the report of each output names: the input, or the commands.
-    let packed = match &spec {
-        None => shown.to_string(),
-        Some(spec) => {
-            let names: Vec<&str> = spec.commands.iter().map(|c| c.name.as_str()).collect();
-            format!("{} commands ({})", names.len(), names.join(", "))
-        }
+    // What the report of each output names (the input, or the commands)
+    // and the links made to each.
+    let command_names: Vec<&str> = spec
+        .iter()
+        .flat_map(|s| &s.commands)
+        .map(|c| c.name.as_str())
+        .collect();
+    let packed = match command_names.len() {
+        0 => shown.to_string(),
+        n => format!("{n} commands ({})", command_names.join(", ")),
     };
     let mut codes: Vec<Option<Compiled>> = vec![None; settings.len()];
     let mut written = Vec::new();
@@ -246,13 +249,7 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
                 }
             }
             if let Some(dir) = &cli.links {
-                let names: Vec<&str> = manifest
-                    .suite
-                    .iter()
-                    .flat_map(|s| &s.commands)
-                    .map(|c| c.name.as_str())
-                    .collect();
-                if names.is_empty() {
+                if command_names.is_empty() {
                     anyhow::bail!(
                         "--links: {} holds one program; give --command NAME=INPUT for each \
                          command to make a file of several",
@@ -260,7 +257,7 @@ pub fn pack(cli: &PackArgs) -> Result<()> {
                     );
                 }
                 let (made, kind) =
-                    suite::make_links(dir, &emit.path, &names, emit.choice.is_windows())?;
+                    suite::make_links(dir, &emit.path, &command_names, emit.choice.is_windows())?;
                 if !cli.quiet {
                     suite::report_links(&made, &emit.path, kind);
                 }

@@ -124,6 +124,9 @@ pub struct CodeRef<'a> {
     pub index: u32,
     pub offset: u64,
     pub bytes: &'a [u8],
+    /// The hash recorded at pack time: for code 0 the payload hash, which
+    /// also covers the ELF index.
+    pub hash: u64,
 }
 
 impl<'a> Packed<'a> {
@@ -154,6 +157,7 @@ impl<'a> Packed<'a> {
                 index,
                 offset: self.payload_offset,
                 bytes: self.payload,
+                hash: self.payload_hash,
             });
         }
         let code = self
@@ -167,24 +171,16 @@ impl<'a> Packed<'a> {
             offset: code.offset,
             // In bounds: `read` checked every code's place.
             bytes: &self.file[code.offset as usize..(code.offset + code.len) as usize],
+            hash: code.hash,
         })
-    }
-
-    /// The hash recorded at pack time for code `index`: the payload hash
-    /// for code 0, which also covers the ELF index.
-    pub fn code_hash(&self, index: u32) -> Option<u64> {
-        match index.checked_sub(1) {
-            None => Some(self.payload_hash),
-            Some(i) => Some(self.manifest.suite.as_ref()?.codes.get(i as usize)?.hash),
-        }
     }
 
     /// Checks code `index` against its hash, as [`Packed::verify_payload`]
     /// does for the payload (code 0).
     pub fn verify_code(&self, index: u32) -> Result<(), FormatError> {
-        match (index, self.code_hash(index), self.code(index)) {
-            (0, _, _) => self.verify_payload(),
-            (_, Some(hash), Some(code)) if xxh3_64(code.bytes) == hash => Ok(()),
+        match self.code(index) {
+            Some(code) if code.index == 0 => self.verify_payload(),
+            Some(code) if xxh3_64(code.bytes) == code.hash => Ok(()),
             _ => Err(FormatError::PayloadChecksum),
         }
     }

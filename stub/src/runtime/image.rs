@@ -67,7 +67,7 @@ pub fn load<P: Runnable>() -> Result<Loaded<P>> {
             code.offset
         );
     }
-    verify(&exe, &file, &packed, code.index, debug)?;
+    verify(&exe, &file, &packed, &code, debug)?;
     if packed.manifest.program.kind() != P::KIND {
         // The packer checks the stub it writes (its marker), so only a file
         // put together by other means gets here.
@@ -191,11 +191,15 @@ fn runnable_code(packed: &Packed<'_>, code: CodeRef<'_>) -> Result<&'static [u8]
 /// payload is reported, never run (and a damaged ELF image could otherwise
 /// trip wasmtime's alignment assertions). See `verified.rs` for why a file
 /// already checked is not hashed again.
-fn verify(exe: &Path, file: &File, packed: &Packed<'_>, code: u32, debug: bool) -> Result<()> {
-    let hash = packed
-        .code_hash(code)
-        .context("the command table names no code")?;
-    let entry = verified::Entry::for_code(file, code, hash);
+fn verify(
+    exe: &Path,
+    file: &File,
+    packed: &Packed<'_>,
+    code: &CodeRef<'_>,
+    debug: bool,
+) -> Result<()> {
+    let entry = verified::Entry::for_code(file, code.index, code.hash);
+    let code = code.index;
     if entry.as_ref().is_some_and(|e| e.is_verified()) {
         if debug {
             eprintln!("wpack-debug: code {code} checksum: verified at an earlier start");

@@ -40,6 +40,7 @@ impl Entry {
     /// commands run has an entry of its own, verified when first run.
     pub fn for_code(file: &File, code: u32, hash: u64) -> Option<Self> {
         let id = identity(file)?;
+        // Code 0 keeps the name entries had before suites, so those stay valid.
         let name = match code {
             0 => format!("{:x}-{:x}", id.dev, id.ino),
             _ => format!("{:x}-{:x}-{code}", id.dev, id.ino),
